@@ -170,6 +170,36 @@ PAIRS = Table(
     ),
 )
 
+EXPECTATION_RESULTS = Table(
+    "expectation_results",
+    "work",
+    "Great Expectations outcomes of the sync, one row per expectation run.",
+    _cols(
+        ("suite", STR, "suite name (a source system, or registry)"),
+        ("expectation", STR, "stable expectation name"),
+        ("column", STR, "column checked"),
+        ("severity", STR, "extract (blocks the extract) / row (reported)"),
+        ("success", BOOL, "passed"),
+        ("observed", STR, "observed rate or count; never a person's value"),
+        ("sync_id", INT, "sync"),
+    ),
+)
+
+STAFF = Table(
+    "staff",
+    "work",
+    "The optional civil_affairs_staff roster of the sync.",
+    _cols(
+        ("county_code", STR, "county"),
+        ("township", STR, "township"),
+        ("village", STR, "village or community"),
+        ("village_kind", STR, "village / community / NULL"),
+        ("name", STR, "staff member"),
+        ("role", STR, "supervisor (儿童督导员) / director (儿童主任) / township_worker (乡镇儿童工作人员)"),
+        ("phone", STR, "phone"),
+    ),
+)
+
 SYNCS = Table(
     "syncs",
     "registry",
@@ -360,7 +390,7 @@ REVIEW_DECISIONS = Table(
     ("pair_id",),
 )
 
-WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS)
+WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, EXPECTATION_RESULTS, STAFF)
 REGISTRY_TABLES = (
     SYNCS,
     QUARANTINE,

@@ -1,0 +1,33 @@
+"""Linkage settings, read from ``linkage/config.yaml`` (the one place defaults live)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).parent
+
+
+@dataclass(frozen=True)
+class LinkageConfig:
+    model_file: Path
+    match_threshold: float
+    review_lower: float
+    review_max_pairs: int
+    training: dict[str, Any]
+    roles_linked: tuple[str, ...]
+
+
+def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return LinkageConfig(
+        model_file=HERE / raw["model_file"],
+        match_threshold=float(raw["match_threshold"]),
+        review_lower=float(raw["review_lower"]),
+        review_max_pairs=int(raw["review_max_pairs"]),
+        training=raw["training"],
+        roles_linked=tuple(raw["roles_linked"]),
+    )

@@ -1,0 +1,109 @@
+"""Linking a sync's staged records into children: score, cluster, name, summarise.
+
+A plain function over frames, called by the Dagster ``linked`` asset and by the
+benchmarks alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from linkage.cluster import cluster
+from linkage.config import LinkageConfig
+from linkage.golden import golden_records
+from linkage.ids import assign_ids
+from linkage.prepare import linkage_frame
+from linkage.splink_model import level_labels, score
+
+
+@dataclass(frozen=True)
+class Linked:
+    records: pd.DataFrame  # record_id, record_key, child_id, match_probability
+    children: pd.DataFrame  # golden records (registry.children columns, sync fields unset)
+    pairs: pd.DataFrame  # work.pairs
+    review: pd.DataFrame  # registry.review_pairs rows for this sync
+    lineage: pd.DataFrame  # registry.child_id_lineage rows for this sync
+
+
+def pair_id(key_a: str, key_b: str) -> str:
+    """A pair's identity across syncs, whatever the order of its records."""
+    return hashlib.sha1("|".join(sorted((key_a, key_b))).encode()).hexdigest()[:16]
+
+
+def _levels_json(pairs: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Series:
+    gamma = {name: pairs[f"gamma_{name}"].map(levels) for name, levels in labels.items() if f"gamma_{name}" in pairs}
+    frame = pd.DataFrame(gamma, index=pairs.index)
+    return pd.Series([json.dumps(row, ensure_ascii=False) for row in frame.to_dict("records")], index=pairs.index)
+
+
+def _decided_links(
+    decisions: pd.DataFrame, key_to_record: dict[str, str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    must, cannot = [], []
+    for a, b, decision in zip(decisions["record_key_l"], decisions["record_key_r"], decisions["decision"], strict=True):
+        if a in key_to_record and b in key_to_record:
+            (must if decision == "same" else cannot).append((key_to_record[a], key_to_record[b]))
+    return must, cannot
+
+
+def _review_queue(
+    pairs: pd.DataFrame, keys: dict[str, str], decided: set[str], config: LinkageConfig
+) -> pd.DataFrame:
+    band = pairs.loc[pairs["match_probability"] < config.match_threshold].copy()
+    band["record_key_l"] = band["record_id_l"].map(keys)
+    band["record_key_r"] = band["record_id_r"].map(keys)
+    band["pair_id"] = [pair_id(a, b) for a, b in zip(band["record_key_l"], band["record_key_r"], strict=True)]
+    band = band.loc[~band["pair_id"].isin(decided)]
+    # Most uncertain first: the reviewer's time goes where the model knows least.
+    band = band.assign(uncertainty=(band["match_probability"] - 0.5).abs()).sort_values(["uncertainty", "pair_id"])
+    band = band.head(config.review_max_pairs)
+    return band[["pair_id", "record_key_l", "record_key_r", "record_id_l", "record_id_r", "match_probability", "levels"]].assign(
+        decision=None
+    )
+
+
+def link(
+    staged: pd.DataFrame,
+    model: dict[str, Any],
+    config: LinkageConfig,
+    previous: pd.DataFrame,
+    decisions: pd.DataFrame,
+    known_ids: set[str],
+    db_api=None,
+) -> Linked:
+    """Link the staged records whose role may be a child's.
+
+    ``previous``: record_key → child_id of the last published sync; ``decisions``:
+    reviewed pairs (record_key_l, record_key_r, decision) applied as must/cannot links.
+    """
+    candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
+    frame = linkage_frame(candidates)
+    scored = score(frame, model, lower=config.review_lower, db_api=db_api)
+    scored["levels"] = _levels_json(scored, level_labels(model))
+    pairs = scored[["record_id_l", "record_id_r", "match_probability", "match_weight", "levels"]]
+
+    keys = dict(zip(candidates["record_id"], candidates["record_key"], strict=True))
+    key_to_record = {k: r for r, k in keys.items()}
+    must, cannot = _decided_links(decisions, key_to_record)
+    clusters = cluster(candidates[["record_id", "id_number"]], pairs, config.match_threshold, must, cannot)
+
+    # An undetermined roster row that joined no child's record is not a child.
+    clusters = clusters.merge(candidates[["record_id", "record_key", "role"]], on="record_id")
+    has_child = clusters.groupby("cluster_id")["role"].transform(lambda r: (r == "child").any())
+    clusters = clusters.loc[has_child].drop(columns="role")
+
+    ids = assign_ids(clusters[["record_id", "record_key", "cluster_id"]], previous, known_ids)
+    records = ids.records.merge(clusters[["record_id", "match_probability"]], on="record_id")
+    child_rows = staged.merge(records[["record_id", "child_id"]], on="record_id")
+    return Linked(
+        records=records[["record_id", "record_key", "child_id", "match_probability"]],
+        children=golden_records(child_rows),
+        pairs=pairs,
+        review=_review_queue(pairs, keys, set(decisions.get("pair_id", pd.Series(dtype=str))), config),
+        lineage=ids.lineage,
+    )

@@ -1,0 +1,50 @@
+"""The warehouse connection: an embedded DuckDB file by default, any SQLAlchemy URL otherwise."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from warehouse.schema import METADATA, SCHEMAS
+
+DEFAULT_URL = "duckdb:///var/childreg.duckdb"
+URL_ENV = "CHILDREG_DATABASE_URL"
+
+
+def warehouse_url(url: str | None = None) -> str:
+    """The URL in force: the argument, else ``CHILDREG_DATABASE_URL``, else the embedded file."""
+    return url or os.environ.get(URL_ENV) or DEFAULT_URL
+
+
+def is_duckdb(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "duckdb"
+
+
+def make_engine(url: str | None = None) -> sa.Engine:
+    """An engine for the warehouse.
+
+    DuckDB gets ``NullPool``: two pooled connections to one file with different
+    configurations fail in one process (stack.md), and a fresh connection per use is cheap.
+    """
+    url = warehouse_url(url)
+    if url.startswith("duckdb:///"):
+        path = url.removeprefix("duckdb:///")
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(url, poolclass=NullPool)
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def ensure_schema(engine: sa.Engine) -> None:
+    """Create schemas and tables that do not exist yet.
+
+    On PostgreSQL production databases Alembic owns migrations (``warehouse/migrations``);
+    this create-if-missing keeps the embedded default working with no migration step.
+    """
+    with engine.begin() as conn:
+        for schema in SCHEMAS:
+            conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        METADATA.create_all(conn, checkfirst=True)

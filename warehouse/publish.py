@@ -1,0 +1,47 @@
+"""Write-audit-publish: a sync builds the registry beside the published one, then swaps it in.
+
+Readers of ``registry.*`` see either the last good registry or the new one, never a
+half-written one: the swap is one transaction, and a sync killed before it leaves the
+published tables as they were (the build schema is simply rebuilt next time).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from warehouse.schema import BUILD_SCHEMA
+from warehouse.tables import REGISTRY_TABLES, SYNCS, Table
+
+# Tables the swap replaces; syncs is a log written as the sync goes.
+PUBLISHED = tuple(t for t in REGISTRY_TABLES if t is not SYNCS)
+
+
+def clear_build(conn: sa.Connection) -> None:
+    """Empty the build schema before a sync writes into it."""
+    for table in PUBLISHED:
+        conn.exec_driver_sql(f"DELETE FROM {BUILD_SCHEMA}.{table.name}")
+
+
+def carry_forward(conn: sa.Connection, table: Table) -> None:
+    """Copy a published table into the build schema, for tables that accumulate history."""
+    conn.exec_driver_sql(
+        f"INSERT INTO {BUILD_SCHEMA}.{table.name} SELECT * FROM {table.schema}.{table.name}"
+    )
+
+
+def swap_in(conn: sa.Connection, sync_id: int, finished_at: object) -> None:
+    """Replace every published table by its build copy and mark the sync published.
+
+    Must run inside one transaction (the caller's ``engine.begin()``).
+    """
+    for table in PUBLISHED:
+        conn.exec_driver_sql(f"DELETE FROM {table.schema}.{table.name}")
+        conn.exec_driver_sql(
+            f"INSERT INTO {table.schema}.{table.name} SELECT * FROM {BUILD_SCHEMA}.{table.name}"
+        )
+    conn.execute(
+        sa.text(
+            "UPDATE registry.syncs SET status = 'published', finished_at = :finished WHERE sync_id = :sync"
+        ),
+        {"finished": finished_at, "sync": sync_id},
+    )
