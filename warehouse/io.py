@@ -66,6 +66,12 @@ def _duckdb_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: 
 
 def _copy_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: str) -> None:
     columns = ", ".join(f'"{c}"' for c in table.column_names)
+    df = df.copy()
+    for c in table.columns:
+        if c.type == INT:  # a NULL makes pandas hold ints as floats; COPY wants "3", not "3.0"
+            df[c.name] = pd.to_numeric(df[c.name]).round().astype("Int64")
+        elif c.type == BOOL:
+            df[c.name] = df[c.name].astype("boolean")
     values = df.astype(object).where(df.notna(), None)
     cursor = conn.connection.driver_connection.cursor()
     with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:

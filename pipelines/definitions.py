@@ -1,0 +1,21 @@
+"""Everything Dagster serves: ``dagster dev -m pipelines.definitions`` and ``dg check defs``."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets import SYNC_ASSETS
+from pipelines.checks import staged_expectations
+from pipelines.jobs import sync_job
+from pipelines.resources import from_env
+from pipelines.schedules import monthly_sync
+from pipelines.sensors import new_inbox_file
+
+defs = dg.Definitions(
+    assets=SYNC_ASSETS,
+    asset_checks=[staged_expectations],
+    jobs=[sync_job],
+    schedules=[monthly_sync],
+    sensors=[new_inbox_file],
+    resources=from_env(),
+)

@@ -1,0 +1,302 @@
+"""The stages of a sync as plain functions over the warehouse.
+
+Each Dagster asset calls one of these and nothing more; tests and benchmarks call
+them directly. A stage reads its input tables, calls the pure logic of ``ingest``,
+``linkage``, ``policy`` and ``warehouse.exports``, and writes its output tables:
+``work.*`` for intermediate stages, ``registry_build.*`` for what will be published.
+Nothing reaches ``registry.*`` before ``publish``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from warehouse import tables as T
+from warehouse.io import insert_frame, read_frame, replace_frame
+from warehouse.publish import carry_forward, clear_build, swap_in
+from warehouse.schema import BUILD_SCHEMA
+
+log = logging.getLogger(__name__)
+
+
+class SyncFailed(RuntimeError):
+    """A sync that must publish nothing; the message never holds personal data."""
+
+
+@dataclass(frozen=True)
+class SyncRef:
+    sync_id: int
+    as_of: date
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ---------------------------------------------------------------- sync bookkeeping
+
+
+def begin_sync(engine: sa.Engine, as_of: date) -> SyncRef:
+    """Open a sync: the next number, status running. A sync left running by a killed
+    process is marked failed, so at most one sync is ever running."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE registry.syncs SET status = 'failed', message = 'abandoned' WHERE status = 'running'")
+        )
+        last = conn.execute(sa.text("SELECT max(sync_id) FROM registry.syncs")).scalar()
+        ref = SyncRef(int(last or 0) + 1, as_of)
+        insert_frame(
+            conn,
+            T.SYNCS,
+            pd.DataFrame([{"sync_id": ref.sync_id, "as_of": as_of, "started_at": _now(), "status": "running"}]),
+        )
+    return ref
+
+
+def current_sync(conn: sa.Connection) -> SyncRef:
+    row = conn.execute(
+        sa.text("SELECT sync_id, as_of FROM registry.syncs WHERE status = 'running' ORDER BY sync_id DESC LIMIT 1")
+    ).first()
+    if row is None:
+        raise SyncFailed("no sync is running: materialise raw_rows first")
+    as_of = row[1] if isinstance(row[1], date) else date.fromisoformat(str(row[1])[:10])
+    return SyncRef(int(row[0]), as_of)
+
+
+def _update_sync(conn: sa.Connection, sync_id: int, **fields: object) -> None:
+    sets = ", ".join(f"{k} = :{k}" for k in fields)
+    conn.execute(sa.text(f"UPDATE registry.syncs SET {sets} WHERE sync_id = :sync_id"), {**fields, "sync_id": sync_id})
+
+
+def fail_sync(engine: sa.Engine, message: str) -> None:
+    """Record why the running sync failed; the published registry stays as it was."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE registry.syncs SET status = 'failed', finished_at = :t, message = :m WHERE status = 'running'"
+            ),
+            {"t": _now(), "m": message[:2000]},
+        )
+
+
+def _sources(conn: sa.Connection, sync_id: int) -> dict:
+    raw = conn.execute(sa.text("SELECT sources FROM registry.syncs WHERE sync_id = :s"), {"s": sync_id}).scalar()
+    return json.loads(raw) if raw else {}
+
+
+# ---------------------------------------------------------------- read and stage
+
+
+def read_step(engine: sa.Engine, inbox: Path, as_of: date) -> SyncRef:
+    """Open a sync and read every file of the inbox into ``work.raw_rows``."""
+    from ingest.read import read_inbox
+
+    ref = begin_sync(engine, as_of)
+    inbox_read = read_inbox(Path(inbox), sync_id=ref.sync_id)
+    with engine.begin() as conn:
+        replace_frame(conn, T.RAW_ROWS, inbox_read.raw)
+        _update_sync(
+            conn,
+            ref.sync_id,
+            sources=json.dumps(inbox_read.counts, ensure_ascii=False),
+            missing_sources=",".join(inbox_read.missing),
+        )
+    log.info("sync %s: read %s rows from %s files", ref.sync_id, len(inbox_read.raw), inbox_read.n_files)
+    return ref
+
+
+def stage_step(engine: sa.Engine) -> dict[str, dict]:
+    """Stage the raw rows; validate each extract; quarantine what cannot be staged.
+
+    An extract whose suite fails an extract-level expectation (a wrong file, a
+    missing header) is blocked: its rows go to quarantine with the suite's message,
+    and the other extracts go on.
+    """
+    from expectations import blocking_message, validate_staged
+    from ingest.stage import stage, stage_staff
+
+    with engine.connect() as conn:
+        ref = current_sync(conn)
+        raw = read_frame(conn, T.RAW_ROWS)
+        sources = _sources(conn, ref.sync_id)
+    staged, quarantine = stage(raw, ref.as_of, ref.sync_id)
+    staff = stage_staff(raw)
+    outcomes = []
+    for source, rows in staged.groupby("source_system", sort=True):
+        result = validate_staged(source, rows, ref.as_of)
+        outcomes.extend(result.outcomes)
+        if result.blocking:
+            message = blocking_message(result)
+            log.warning("sync %s: %s", ref.sync_id, message)
+            blocked = rows[["source_system", "source_file", "source_sheet", "source_row"]].assign(
+                sync_id=ref.sync_id, reason=message, raw_row=None
+            )
+            quarantine = pd.concat([quarantine, blocked], ignore_index=True)
+            staged = staged.loc[staged["source_system"] != source]
+            sources.setdefault(source, {})["blocked"] = message
+    _fill_raw_rows(quarantine, raw)
+    counts_staged = staged.groupby("source_system").size()
+    counts_quarantined = quarantine.groupby("source_system").size()
+    for source, figures in sources.items():
+        figures["rows_staged"] = int(counts_staged.get(source, 0))
+        figures["rows_quarantined"] = int(counts_quarantined.get(source, 0))
+    results = pd.DataFrame([vars(o) for o in outcomes]).assign(sync_id=ref.sync_id)
+    with engine.begin() as conn:
+        replace_frame(conn, T.STAGED_RECORDS, staged)
+        replace_frame(conn, T.STAFF, staff)
+        replace_frame(conn, T.EXPECTATION_RESULTS, results)
+        clear_build(conn)
+        carry_forward(conn, T.QUARANTINE)
+        insert_frame(conn, T.QUARANTINE, quarantine, schema=BUILD_SCHEMA)
+        _update_sync(conn, ref.sync_id, sources=json.dumps(sources, ensure_ascii=False))
+    return sources
+
+
+def _fill_raw_rows(quarantine: pd.DataFrame, raw: pd.DataFrame) -> None:
+    """Quarantined rows keep the row as read, so nothing is lost with them."""
+    key = ["source_system", "source_file", "source_row"]
+    cells = raw.set_index(key)["cells"]
+    missing = quarantine["raw_row"].isna()
+    if missing.any():
+        index = pd.MultiIndex.from_frame(quarantine.loc[missing, key])
+        quarantine.loc[missing, "raw_row"] = cells.reindex(index).to_numpy()
+
+
+# ---------------------------------------------------------------- linkage
+
+
+def link_step(engine: sa.Engine, db_api=None) -> dict[str, int]:
+    """Link staged child rows into children with stable ids; write the build tables."""
+    from linkage.config import load_config
+    from linkage.link import link
+    from linkage.splink_model import load_model
+
+    config = load_config()
+    with engine.connect() as conn:
+        ref = current_sync(conn)
+        staged = read_frame(conn, T.STAGED_RECORDS)
+        previous = read_frame(conn, T.CHILD_RECORDS)[["record_key", "child_id"]]
+        old_children = read_frame(conn, T.CHILDREN)[["child_id", "first_seen_sync"]]
+        lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE)["old_child_id"]
+        decisions = read_frame(conn, T.REVIEW_DECISIONS)
+    linked = link(
+        staged,
+        load_model(config.model_file),
+        config,
+        previous.drop_duplicates("record_key"),
+        decisions,
+        set(old_children["child_id"]) | set(lineage_ids),
+        db_api=db_api,
+    )
+    children = linked.children.merge(old_children, on="child_id", how="left")
+    children["first_seen_sync"] = children["first_seen_sync"].fillna(ref.sync_id).astype("int64")
+    children["last_seen_sync"] = ref.sync_id
+    child_records = staged.merge(linked.records[["record_id", "child_id", "match_probability"]], on="record_id")
+    adults = staged.loc[~staged["record_id"].isin(linked.records["record_id"])]
+    adult_records = adults.assign(
+        household=adults["household_id"],
+        determination=adults["role"].where(adults["role"] == "adult", "undetermined"),
+    )
+    with engine.begin() as conn:
+        replace_frame(conn, T.PAIRS, linked.pairs)
+        for table in (T.CHILD_ID_LINEAGE, T.REVIEW_DECISIONS):
+            carry_forward(conn, table)
+        insert_frame(conn, T.CHILD_ID_LINEAGE, linked.lineage.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        insert_frame(conn, T.CHILDREN, children, schema=BUILD_SCHEMA)
+        insert_frame(conn, T.CHILD_RECORDS, child_records[T.CHILD_RECORDS.column_names], schema=BUILD_SCHEMA)
+        insert_frame(conn, T.ADULT_RECORDS, adult_records[T.ADULT_RECORDS.column_names], schema=BUILD_SCHEMA)
+        insert_frame(conn, T.REVIEW_PAIRS, linked.review.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+    return {
+        "children": len(children),
+        "child_records": len(child_records),
+        "adult_records": len(adult_records),
+        "pairs": len(linked.pairs),
+        "review_pairs": len(linked.review),
+    }
+
+
+# ---------------------------------------------------------------- policy
+
+
+def policy_step(engine: sa.Engine) -> dict[str, int]:
+    """Categories, entitlements and alerts under the rules in force at the as-of date."""
+    from policy import apply_policy, load_rules, merge_alert_history
+
+    with engine.connect() as conn:
+        ref = current_sync(conn)
+        children = read_frame(conn, T.CHILDREN, schema=BUILD_SCHEMA)
+        staged = read_frame(conn, T.STAGED_RECORDS)
+        links = read_frame(conn, T.CHILD_RECORDS, schema=BUILD_SCHEMA)[["record_id", "child_id"]]
+        previous_alerts = read_frame(conn, T.GAP_ALERTS)
+    records = staged.merge(links, on="record_id", how="left")
+    result = apply_policy(children, records, ref.as_of, load_rules(ref.as_of))
+    alerts = merge_alert_history(previous_alerts if len(previous_alerts) else None, result.alerts, ref.sync_id)
+    with engine.begin() as conn:
+        insert_frame(conn, T.CHILD_CATEGORIES, result.categories.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        insert_frame(conn, T.ENTITLEMENTS, result.entitlements.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        insert_frame(conn, T.GAP_ALERTS, alerts, schema=BUILD_SCHEMA)
+    return {
+        "categories": len(result.categories),
+        "entitlements": len(result.entitlements),
+        "open_alerts": int((alerts["status"] == "open").sum()),
+    }
+
+
+# ---------------------------------------------------------------- audit and publish
+
+
+def audit(conn: sa.Connection, ref: SyncRef) -> list[str]:
+    """What must hold before the build is published; each failure is a sentence."""
+    problems = []
+    raw = conn.execute(sa.text("SELECT count(*) FROM work.raw_rows")).scalar()
+    placed = sum(
+        conn.execute(sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.{t} WHERE sync_id = :s"), {"s": ref.sync_id}).scalar()
+        for t in ("child_records", "adult_records", "quarantine")
+    )
+    if raw != placed:
+        problems.append(f"rows read ({raw}) differ from rows placed in child, adult and quarantine tables ({placed})")
+    dup = conn.execute(
+        sa.text(
+            f"SELECT count(*) FROM (SELECT record_id FROM {BUILD_SCHEMA}.child_records "
+            f"UNION ALL SELECT record_id FROM {BUILD_SCHEMA}.adult_records) t "
+            "GROUP BY record_id HAVING count(*) > 1"
+        )
+    ).first()
+    if dup is not None:
+        problems.append("a staged row is both a child's and an adult's")
+    orphans = conn.execute(
+        sa.text(
+            f"SELECT count(*) FROM {BUILD_SCHEMA}.child_records r LEFT JOIN {BUILD_SCHEMA}.children c "
+            "USING (child_id) WHERE c.child_id IS NULL"
+        )
+    ).scalar()
+    if orphans:
+        problems.append(f"{orphans} child records point at no child")
+    return problems
+
+
+def publish_step(engine: sa.Engine) -> SyncRef:
+    """Audit the build, then swap it in with the sync marked published, in one transaction."""
+    from expectations import validate_registry
+
+    with engine.connect() as conn:
+        ref = current_sync(conn)
+        problems = audit(conn, ref)
+        children = read_frame(conn, T.CHILDREN, schema=BUILD_SCHEMA)
+    result = validate_registry(children, ref.as_of)
+    problems += [f"registry check {o.expectation} failed ({o.observed})" for o in result.outcomes if not o.success and o.severity == "extract"]
+    with engine.begin() as conn:
+        insert_frame(conn, T.EXPECTATION_RESULTS, pd.DataFrame([vars(o) for o in result.outcomes]).assign(sync_id=ref.sync_id))
+    if problems:
+        raise SyncFailed("audit failed: " + "; ".join(problems))
+    with engine.begin() as conn:
+        swap_in(conn, ref.sync_id, _now())
+    log.info("sync %s published", ref.sync_id)
+    return ref

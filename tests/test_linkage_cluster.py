@@ -1,0 +1,45 @@
+"""Clusters respect hard facts (issue 3, 'Clusters that respect hard facts')."""
+
+import pandas as pd
+
+from linkage.cluster import cluster
+
+
+def _records(ids: dict[str, str | None]) -> pd.DataFrame:
+    return pd.DataFrame({"record_id": list(ids), "id_number": list(ids.values())})
+
+
+def _pairs(*edges: tuple[str, str, float]) -> pd.DataFrame:
+    return pd.DataFrame(edges, columns=["record_id_l", "record_id_r", "match_probability"])
+
+
+def _groups(result: pd.DataFrame) -> set[frozenset[str]]:
+    return {frozenset(g) for _, g in result.groupby("cluster_id")["record_id"]}
+
+
+def test_strong_edges_join_weak_edges_do_not():
+    result = cluster(_records({"a": None, "b": None, "c": None}), _pairs(("a", "b", 0.99), ("b", "c", 0.5)), 0.9)
+    assert _groups(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+
+
+def test_two_valid_ids_never_share_a_child_even_through_a_chain():
+    # a and c carry different valid numbers; b (no number) matches both strongly.
+    records = _records({"a": "510402201503020011", "b": None, "c": "510402201503020038"})
+    result = cluster(records, _pairs(("a", "b", 0.99), ("b", "c", 0.98)), 0.9)
+    assert _groups(result) == {frozenset({"a", "b"}), frozenset({"c"})}
+
+
+def test_reviewer_decisions_override_the_model():
+    records = _records({"a": None, "b": None, "c": None, "d": None})
+    pairs = _pairs(("a", "b", 0.99), ("c", "d", 0.2))
+    result = cluster(records, pairs, 0.9, must_link=[("c", "d")], cannot_link=[("a", "b")])
+    assert _groups(result) == {frozenset({"a"}), frozenset({"b"}), frozenset({"c", "d"})}
+
+
+def test_match_probability_is_the_strongest_joining_edge_and_one_when_alone():
+    records = _records({"a": None, "b": None, "c": None, "z": None})
+    result = cluster(records, _pairs(("a", "b", 0.95), ("b", "c", 0.99)), 0.9).set_index("record_id")
+    assert result.loc["b", "match_probability"] == 0.99
+    assert result.loc["a", "match_probability"] == 0.95
+    assert result.loc["z", "match_probability"] == 1.0
+    assert result.loc["c", "cluster_id"] == "a"  # smallest record id names the cluster

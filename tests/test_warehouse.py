@@ -1,0 +1,63 @@
+"""The warehouse: bulk writes round-trip on both dialects; publishing is all or nothing."""
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from warehouse import tables as T
+from warehouse.io import insert_frame, read_frame, replace_frame
+from warehouse.publish import clear_build, swap_in
+from warehouse.schema import BUILD_SCHEMA
+
+
+def _children(ids: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"child_id": ids, "name": "测试", "sex": "F", "birth_date": date(2015, 3, 2), "n_records": 2, "first_seen_sync": 1}
+    )
+
+
+def test_frames_round_trip_with_nulls_dates_and_booleans(engine):
+    frame = pd.DataFrame(
+        {
+            "alert_id": ["a1", "a2"],
+            "child_id": ["C1", "C2"],
+            "alert": ["dropout", "not_in_school"],
+            "restricted": [True, None],
+            "first_raised": [1, 2],
+            "resolved_sync": [None, 3],
+            "detail": ["该儿童辍学", None],
+        }
+    )
+    with engine.begin() as conn:
+        replace_frame(conn, T.GAP_ALERTS, frame)
+    with engine.connect() as conn:
+        back = read_frame(conn, T.GAP_ALERTS).sort_values("alert_id").reset_index(drop=True)
+    assert back["detail"].tolist()[0] == "该儿童辍学" and pd.isna(back["detail"][1])
+    assert back["restricted"].tolist()[0] is True or back["restricted"].tolist()[0] == True  # noqa: E712
+    assert pd.isna(back["resolved_sync"][0]) and back["resolved_sync"][1] == 3
+    assert list(back.columns) == T.GAP_ALERTS.column_names
+
+
+def test_undeclared_column_is_refused(engine):
+    with engine.begin() as conn, pytest.raises(ValueError, match="not declared"):
+        insert_frame(conn, T.CHILDREN, _children(["C1"]).assign(secret="x"))
+
+
+def test_swap_replaces_every_published_table_in_one_transaction(engine):
+    with engine.begin() as conn:
+        insert_frame(conn, T.CHILDREN, _children(["OLD"]))
+        insert_frame(conn, T.SYNCS, pd.DataFrame([{"sync_id": 7, "as_of": date(2026, 11, 30), "status": "running"}]))
+        clear_build(conn)
+        insert_frame(conn, T.CHILDREN, _children(["N1", "N2"]), schema=BUILD_SCHEMA)
+    # A swap that fails midway leaves the published table as it was.
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        swap_in(conn, 7, None)
+        raise RuntimeError("killed during publish")
+    with engine.connect() as conn:
+        assert read_frame(conn, T.CHILDREN)["child_id"].tolist() == ["OLD"]
+    with engine.begin() as conn:
+        swap_in(conn, 7, None)
+    with engine.connect() as conn:
+        assert sorted(read_frame(conn, T.CHILDREN)["child_id"]) == ["N1", "N2"]
+        assert read_frame(conn, T.SYNCS)["status"].tolist() == ["published"]
