@@ -59,7 +59,9 @@ def cluster(
     of the cluster), match_probability (strongest edge that joined the record; 1.0
     for a record alone or joined by a reviewer).
     """
-    valid = dict(zip(records["record_id"], records["id_number"].where(records["id_number"].notna()), strict=True))
+    valid = dict(
+        zip(records["record_id"], records["id_number"].where(records["id_number"].notna()), strict=True)
+    )
     comps = _Components(records["record_id"], {k: v for k, v in valid.items() if isinstance(v, str)})
     joined_by: dict[str, float] = {}
     for a, b in cannot_link:
@@ -72,7 +74,9 @@ def cluster(
     strong = strong.sort_values(
         ["match_probability", "record_id_l", "record_id_r"], ascending=[False, True, True]
     )
-    for a, b, p in zip(strong["record_id_l"], strong["record_id_r"], strong["match_probability"], strict=True):
+    for a, b, p in zip(
+        strong["record_id_l"], strong["record_id_r"], strong["match_probability"], strict=True
+    ):
         ra, rb = comps.find(a), comps.find(b)
         if ra == rb or not comps.allowed(ra, rb):
             continue

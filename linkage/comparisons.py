@@ -23,7 +23,11 @@ from splink.comparison_library import CustomComparison
 
 
 def _null(col: str) -> dict[str, Any]:
-    return {"sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL", "label_for_charts": "缺失 missing", "is_null_level": True}
+    return {
+        "sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL",
+        "label_for_charts": "缺失 missing",
+        "is_null_level": True,
+    }
 
 
 def _level(sql: str, label: str, tf_column: str | None = None) -> dict[str, Any]:

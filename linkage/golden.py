@@ -63,7 +63,9 @@ def golden_records(records: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=pd.Index(sorted(rec["child_id"].unique()), name="child_id"))
     for field in GOLDEN_FIELDS:
         out[field] = _best(rec, field)
-    from_id = _best(rec.assign(id_birth=rec["birth_date_from_id"].where(rec["id_number"].notna())), "id_birth")
+    from_id = _best(
+        rec.assign(id_birth=rec["birth_date_from_id"].where(rec["id_number"].notna())), "id_birth"
+    )
     out["birth_date"] = from_id.reindex(out.index).fillna(out["birth_date"])
     sex_from_id = out["id_number"].str[16].map(lambda d: None if pd.isna(d) else ("M" if int(d) % 2 else "F"))
     out["sex"] = sex_from_id.fillna(out["sex"])

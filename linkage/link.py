@@ -36,16 +36,24 @@ def pair_id(key_a: str, key_b: str) -> str:
 
 
 def _levels_json(pairs: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Series:
-    gamma = {name: pairs[f"gamma_{name}"].map(levels) for name, levels in labels.items() if f"gamma_{name}" in pairs}
+    gamma = {
+        name: pairs[f"gamma_{name}"].map(levels)
+        for name, levels in labels.items()
+        if f"gamma_{name}" in pairs
+    }
     frame = pd.DataFrame(gamma, index=pairs.index)
-    return pd.Series([json.dumps(row, ensure_ascii=False) for row in frame.to_dict("records")], index=pairs.index)
+    return pd.Series(
+        [json.dumps(row, ensure_ascii=False) for row in frame.to_dict("records")], index=pairs.index
+    )
 
 
 def _decided_links(
     decisions: pd.DataFrame, key_to_record: dict[str, str]
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     must, cannot = [], []
-    for a, b, decision in zip(decisions["record_key_l"], decisions["record_key_r"], decisions["decision"], strict=True):
+    for a, b, decision in zip(
+        decisions["record_key_l"], decisions["record_key_r"], decisions["decision"], strict=True
+    ):
         if a in key_to_record and b in key_to_record:
             (must if decision == "same" else cannot).append((key_to_record[a], key_to_record[b]))
     return must, cannot
@@ -60,11 +68,21 @@ def _review_queue(
     band["pair_id"] = [pair_id(a, b) for a, b in zip(band["record_key_l"], band["record_key_r"], strict=True)]
     band = band.loc[~band["pair_id"].isin(decided)]
     # Most uncertain first: the reviewer's time goes where the model knows least.
-    band = band.assign(uncertainty=(band["match_probability"] - 0.5).abs()).sort_values(["uncertainty", "pair_id"])
-    band = band.head(config.review_max_pairs)
-    return band[["pair_id", "record_key_l", "record_key_r", "record_id_l", "record_id_r", "match_probability", "levels"]].assign(
-        decision=None
+    band = band.assign(uncertainty=(band["match_probability"] - 0.5).abs()).sort_values(
+        ["uncertainty", "pair_id"]
     )
+    band = band.head(config.review_max_pairs)
+    return band[
+        [
+            "pair_id",
+            "record_key_l",
+            "record_key_r",
+            "record_id_l",
+            "record_id_r",
+            "match_probability",
+            "levels",
+        ]
+    ].assign(decision=None)
 
 
 def link(

@@ -63,7 +63,9 @@ def _name_parts(names: pd.Series) -> pd.DataFrame:
 
     mapped = _per_unique(names, parts)
     filled = mapped.where(mapped.notna(), pd.Series([(None, None, None)] * len(mapped), index=mapped.index))
-    return pd.DataFrame(filled.tolist(), index=names.index, columns=["surname_folded", "given_folded", "given_first_folded"])
+    return pd.DataFrame(
+        filled.tolist(), index=names.index, columns=["surname_folded", "given_folded", "given_first_folded"]
+    )
 
 
 def _carers(staged: pd.DataFrame) -> pd.Series:

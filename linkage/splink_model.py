@@ -62,9 +62,7 @@ def train(frame: pd.DataFrame, config: LinkageConfig, db_api=None) -> dict[str, 
     linker.training.estimate_probability_two_random_records_match(
         [block_on("id_valid")], recall=training["prior_recall"]
     )
-    linker.training.estimate_u_using_random_sampling(
-        max_pairs=training["u_max_pairs"], seed=training["seed"]
-    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=training["u_max_pairs"], seed=training["seed"])
     for rule in training_blocking_rules():
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=training["em_max_pairs"]

@@ -45,7 +45,9 @@ def staged_records(warehouse: Warehouse) -> dg.MaterializeResult:
     )
 
 
-@dg.asset(group_name=GROUP, deps=[staged_records], description="Pairs, clusters, stable child ids, golden records.")
+@dg.asset(
+    group_name=GROUP, deps=[staged_records], description="Pairs, clusters, stable child ids, golden records."
+)
 def linked_children(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=_guarded(warehouse, steps.link_step))
 
@@ -61,10 +63,26 @@ def published_registry(warehouse: Warehouse) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"sync_id": ref.sync_id})
 
 
-@dg.asset(group_name=GROUP, deps=[published_registry], description="Department workbooks, coverage report, review queue.")
+@dg.asset(
+    group_name=GROUP,
+    deps=[published_registry],
+    description="Department workbooks, coverage report, review queue.",
+)
 def exports(warehouse: Warehouse, settings: SyncSettings) -> dg.MaterializeResult:
     paths = steps.export_step(warehouse.engine(), Path(settings.exports))
-    return dg.MaterializeResult(metadata={"files": len(paths), "folder": str(paths[0].parent) if paths else ""})
+    return dg.MaterializeResult(
+        metadata={"files": len(paths), "folder": str(paths[0].parent) if paths else ""}
+    )
 
 
 SYNC_ASSETS = [raw_rows, staged_records, linked_children, policy_results, published_registry, exports]
+
+
+@dg.asset(
+    group_name="model",
+    deps=[staged_records],
+    description="Re-train the Splink model on the latest staged records (unlabelled EM); writes the model JSON.",
+)
+def linkage_model(warehouse: Warehouse) -> dg.MaterializeResult:
+    path = steps.train_step(warehouse.engine())
+    return dg.MaterializeResult(metadata={"model_file": str(path)})

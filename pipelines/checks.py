@@ -42,7 +42,9 @@ def staged_expectations(context: dg.AssetCheckExecutionContext, warehouse: Wareh
     for key in context.selected_asset_check_keys:
         row = found.get(key.name)
         if row is None:
-            yield dg.AssetCheckResult(check_name=key.name, passed=True, metadata={"note": "extract absent this sync"})
+            yield dg.AssetCheckResult(
+                check_name=key.name, passed=True, metadata={"note": "extract absent this sync"}
+            )
             continue
         yield dg.AssetCheckResult(
             check_name=key.name,

@@ -7,6 +7,7 @@ when the sync published; otherwise non-zero with the reason on standard error.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from datetime import date
@@ -51,6 +52,25 @@ def synth_city(children: int, seed: int, as_of: date, out: Path) -> None:
     print(f"childreg: synthetic city of {children} children in {out} ({sum(counts.values())} rows)")
 
 
+def evaluate(truth: Path, warehouse: str | None) -> dict:
+    """Score the published registry (and the sync's staged rows) against ``truth/``."""
+    from linkage.evaluate import linkage_scores, policy_scores, read_truth
+    from warehouse import tables as T
+    from warehouse.engine import make_engine
+    from warehouse.io import read_frame
+
+    with make_engine(warehouse).connect() as conn:
+        staged = read_frame(conn, T.STAGED_RECORDS)
+        child_records = read_frame(conn, T.CHILD_RECORDS)
+        categories = read_frame(conn, T.CHILD_CATEGORIES)
+        alerts = read_frame(conn, T.GAP_ALERTS)
+    facts = read_truth(truth)
+    return {
+        "linkage": linkage_scores(facts, child_records, staged),
+        "policy": policy_scores(facts, child_records, categories, alerts),
+    }
+
+
 def _date(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -61,13 +81,21 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one sync of an inbox")
     run.add_argument("--inbox", type=Path, required=True)
     run.add_argument("--as-of", type=_date, required=True)
-    run.add_argument("--warehouse", default=None, help="SQLAlchemy URL (default: CHILDREG_DATABASE_URL or var/childreg.duckdb)")
+    run.add_argument(
+        "--warehouse",
+        default=None,
+        help="SQLAlchemy URL (default: CHILDREG_DATABASE_URL or var/childreg.duckdb)",
+    )
     run.add_argument("--exports", type=Path, default=Path("var/exports"))
     synth = sub.add_parser("synth", help="write a synthetic city: inbox and truth")
     synth.add_argument("--children", type=int, default=20_000)
     synth.add_argument("--seed", type=int, default=1)
     synth.add_argument("--as-of", type=_date, default=date(2026, 11, 30))
     synth.add_argument("--out", type=Path, required=True)
+    score = sub.add_parser("evaluate", help="score the last sync against a synthetic city's truth/")
+    score.add_argument("--truth", type=Path, required=True)
+    score.add_argument("--warehouse", default=None)
+    score.add_argument("--out", type=Path, default=None, help="write the scores as JSON here")
     demo = sub.add_parser("demo", help="synthetic city + one sync on the embedded default")
     demo.add_argument("--children", type=int, default=20_000)
     demo.add_argument("--as-of", type=_date, default=date(2026, 11, 30))
@@ -79,6 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "synth":
         synth_city(args.children, args.seed, args.as_of, args.out)
+        return 0
+    if args.command == "evaluate":
+        scores = json.dumps(evaluate(args.truth, args.warehouse), indent=2, ensure_ascii=False)
+        if args.out:
+            args.out.write_text(scores, encoding="utf-8")
+        print(scores)
         return 0
     if args.command == "run":
         return run_sync(args.inbox, args.as_of, args.warehouse, args.exports)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets import SYNC_ASSETS
+from pipelines.assets import SYNC_ASSETS, linkage_model
 from pipelines.checks import staged_expectations
-from pipelines.jobs import sync_job
+from pipelines.jobs import sync_job, train_job
 from pipelines.resources import from_env
 from pipelines.schedules import monthly_sync
 from pipelines.sensors import new_inbox_file
 
 defs = dg.Definitions(
-    assets=SYNC_ASSETS,
+    assets=[*SYNC_ASSETS, linkage_model],
     asset_checks=[staged_expectations],
-    jobs=[sync_job],
+    jobs=[sync_job, train_job],
     schedules=[monthly_sync],
     sensors=[new_inbox_file],
     resources=from_env(),

@@ -48,21 +48,27 @@ def begin_sync(engine: sa.Engine, as_of: date) -> SyncRef:
     process is marked failed, so at most one sync is ever running."""
     with engine.begin() as conn:
         conn.execute(
-            sa.text("UPDATE registry.syncs SET status = 'failed', message = 'abandoned' WHERE status = 'running'")
+            sa.text(
+                "UPDATE registry.syncs SET status = 'failed', message = 'abandoned' WHERE status = 'running'"
+            )
         )
         last = conn.execute(sa.text("SELECT max(sync_id) FROM registry.syncs")).scalar()
         ref = SyncRef(int(last or 0) + 1, as_of)
         insert_frame(
             conn,
             T.SYNCS,
-            pd.DataFrame([{"sync_id": ref.sync_id, "as_of": as_of, "started_at": _now(), "status": "running"}]),
+            pd.DataFrame(
+                [{"sync_id": ref.sync_id, "as_of": as_of, "started_at": _now(), "status": "running"}]
+            ),
         )
     return ref
 
 
 def current_sync(conn: sa.Connection) -> SyncRef:
     row = conn.execute(
-        sa.text("SELECT sync_id, as_of FROM registry.syncs WHERE status = 'running' ORDER BY sync_id DESC LIMIT 1")
+        sa.text(
+            "SELECT sync_id, as_of FROM registry.syncs WHERE status = 'running' ORDER BY sync_id DESC LIMIT 1"
+        )
     ).first()
     if row is None:
         raise SyncFailed("no sync is running: materialise raw_rows first")
@@ -72,7 +78,9 @@ def current_sync(conn: sa.Connection) -> SyncRef:
 
 def _update_sync(conn: sa.Connection, sync_id: int, **fields: object) -> None:
     sets = ", ".join(f"{k} = :{k}" for k in fields)
-    conn.execute(sa.text(f"UPDATE registry.syncs SET {sets} WHERE sync_id = :sync_id"), {**fields, "sync_id": sync_id})
+    conn.execute(
+        sa.text(f"UPDATE registry.syncs SET {sets} WHERE sync_id = :sync_id"), {**fields, "sync_id": sync_id}
+    )
 
 
 def fail_sync(engine: sa.Engine, message: str) -> None:
@@ -87,7 +95,9 @@ def fail_sync(engine: sa.Engine, message: str) -> None:
 
 
 def _sources(conn: sa.Connection, sync_id: int) -> dict:
-    raw = conn.execute(sa.text("SELECT sources FROM registry.syncs WHERE sync_id = :s"), {"s": sync_id}).scalar()
+    raw = conn.execute(
+        sa.text("SELECT sources FROM registry.syncs WHERE sync_id = :s"), {"s": sync_id}
+    ).scalar()
     return json.loads(raw) if raw else {}
 
 
@@ -119,8 +129,9 @@ def stage_step(engine: sa.Engine) -> dict[str, dict]:
     missing header) is blocked: its rows go to quarantine with the suite's message,
     and the other extracts go on.
     """
-    from expectations import blocking_message, validate_staged
     from ingest.stage import stage, stage_staff
+
+    from expectations import blocking_message, validate_staged
 
     with engine.connect() as conn:
         ref = current_sync(conn)
@@ -198,7 +209,9 @@ def link_step(engine: sa.Engine, db_api=None) -> dict[str, int]:
     children = linked.children.merge(old_children, on="child_id", how="left")
     children["first_seen_sync"] = children["first_seen_sync"].fillna(ref.sync_id).astype("int64")
     children["last_seen_sync"] = ref.sync_id
-    child_records = staged.merge(linked.records[["record_id", "child_id", "match_probability"]], on="record_id")
+    child_records = staged.merge(
+        linked.records[["record_id", "child_id", "match_probability"]], on="record_id"
+    )
     adults = staged.loc[~staged["record_id"].isin(linked.records["record_id"])]
     adult_records = adults.assign(
         household=adults["household_id"],
@@ -208,7 +221,9 @@ def link_step(engine: sa.Engine, db_api=None) -> dict[str, int]:
         replace_frame(conn, T.PAIRS, linked.pairs)
         for table in (T.CHILD_ID_LINEAGE, T.REVIEW_DECISIONS):
             carry_forward(conn, table)
-        insert_frame(conn, T.CHILD_ID_LINEAGE, linked.lineage.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        insert_frame(
+            conn, T.CHILD_ID_LINEAGE, linked.lineage.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
+        )
         insert_frame(conn, T.CHILDREN, children, schema=BUILD_SCHEMA)
         insert_frame(conn, T.CHILD_RECORDS, child_records[T.CHILD_RECORDS.column_names], schema=BUILD_SCHEMA)
         insert_frame(conn, T.ADULT_RECORDS, adult_records[T.ADULT_RECORDS.column_names], schema=BUILD_SCHEMA)
@@ -237,10 +252,16 @@ def policy_step(engine: sa.Engine) -> dict[str, int]:
         previous_alerts = read_frame(conn, T.GAP_ALERTS)
     records = staged.merge(links, on="record_id", how="left")
     result = apply_policy(children, records, ref.as_of, load_rules(ref.as_of))
-    alerts = merge_alert_history(previous_alerts if len(previous_alerts) else None, result.alerts, ref.sync_id)
+    alerts = merge_alert_history(
+        previous_alerts if len(previous_alerts) else None, result.alerts, ref.sync_id
+    )
     with engine.begin() as conn:
-        insert_frame(conn, T.CHILD_CATEGORIES, result.categories.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
-        insert_frame(conn, T.ENTITLEMENTS, result.entitlements.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        insert_frame(
+            conn, T.CHILD_CATEGORIES, result.categories.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
+        )
+        insert_frame(
+            conn, T.ENTITLEMENTS, result.entitlements.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
+        )
         insert_frame(conn, T.GAP_ALERTS, alerts, schema=BUILD_SCHEMA)
     return {
         "categories": len(result.categories),
@@ -257,11 +278,15 @@ def audit(conn: sa.Connection, ref: SyncRef) -> list[str]:
     problems = []
     raw = conn.execute(sa.text("SELECT count(*) FROM work.raw_rows")).scalar()
     placed = sum(
-        conn.execute(sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.{t} WHERE sync_id = :s"), {"s": ref.sync_id}).scalar()
+        conn.execute(
+            sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.{t} WHERE sync_id = :s"), {"s": ref.sync_id}
+        ).scalar()
         for t in ("child_records", "adult_records", "quarantine")
     )
     if raw != placed:
-        problems.append(f"rows read ({raw}) differ from rows placed in child, adult and quarantine tables ({placed})")
+        problems.append(
+            f"rows read ({raw}) differ from rows placed in child, adult and quarantine tables ({placed})"
+        )
     dup = conn.execute(
         sa.text(
             f"SELECT count(*) FROM (SELECT record_id FROM {BUILD_SCHEMA}.child_records "
@@ -291,12 +316,45 @@ def publish_step(engine: sa.Engine) -> SyncRef:
         problems = audit(conn, ref)
         children = read_frame(conn, T.CHILDREN, schema=BUILD_SCHEMA)
     result = validate_registry(children, ref.as_of)
-    problems += [f"registry check {o.expectation} failed ({o.observed})" for o in result.outcomes if not o.success and o.severity == "extract"]
+    problems += [
+        f"registry check {o.expectation} failed ({o.observed})"
+        for o in result.outcomes
+        if not o.success and o.severity == "extract"
+    ]
     with engine.begin() as conn:
-        insert_frame(conn, T.EXPECTATION_RESULTS, pd.DataFrame([vars(o) for o in result.outcomes]).assign(sync_id=ref.sync_id))
+        insert_frame(
+            conn,
+            T.EXPECTATION_RESULTS,
+            pd.DataFrame([vars(o) for o in result.outcomes]).assign(sync_id=ref.sync_id),
+        )
     if problems:
         raise SyncFailed("audit failed: " + "; ".join(problems))
     with engine.begin() as conn:
         swap_in(conn, ref.sync_id, _now())
     log.info("sync %s published", ref.sync_id)
     return ref
+
+
+# ---------------------------------------------------------------- model training
+
+
+def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
+    """Re-estimate the linkage model on the staged records of the latest sync.
+
+    Unlabelled: no truth is read. The JSON is written where ``linkage/config.yaml``
+    says (versioned in the repo) unless ``out`` is given.
+    """
+    from linkage.config import load_config
+    from linkage.prepare import linkage_frame
+    from linkage.splink_model import save_model, train
+
+    config = load_config()
+    with engine.connect() as conn:
+        staged = read_frame(conn, T.STAGED_RECORDS)
+    candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
+    if candidates.empty:
+        raise SyncFailed("no staged records to train on: run a sync first")
+    model = train(linkage_frame(candidates), config, db_api=db_api)
+    path = out or config.model_file
+    save_model(model, path)
+    return path

@@ -1,4 +1,4 @@
-"""GX suites on staged extracts and on registry.children: what blocks, what only warns, what Data Docs show."""
+"""GX suites on staged extracts and on registry.children: what blocks, what warns, what Data Docs show."""
 
 from datetime import date
 from pathlib import Path

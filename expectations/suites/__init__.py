@@ -1,0 +1,1 @@
+"""Suite definitions as YAML; a package so the files ship with the wheel."""
