@@ -18,7 +18,9 @@ def _groups(result: pd.DataFrame) -> set[frozenset[str]]:
 
 
 def test_strong_edges_join_weak_edges_do_not():
-    result = cluster(_records({"a": None, "b": None, "c": None}), _pairs(("a", "b", 0.99), ("b", "c", 0.5)), 0.9)
+    result = cluster(
+        _records({"a": None, "b": None, "c": None}), _pairs(("a", "b", 0.99), ("b", "c", 0.5)), 0.9
+    )
     assert _groups(result) == {frozenset({"a", "b"}), frozenset({"c"})}
 
 

@@ -13,7 +13,14 @@ from warehouse.schema import BUILD_SCHEMA
 
 def _children(ids: list[str]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"child_id": ids, "name": "测试", "sex": "F", "birth_date": date(2015, 3, 2), "n_records": 2, "first_seen_sync": 1}
+        {
+            "child_id": ids,
+            "name": "测试",
+            "sex": "F",
+            "birth_date": date(2015, 3, 2),
+            "n_records": 2,
+            "first_seen_sync": 1,
+        }
     )
 
 
@@ -47,7 +54,9 @@ def test_undeclared_column_is_refused(engine):
 def test_swap_replaces_every_published_table_in_one_transaction(engine):
     with engine.begin() as conn:
         insert_frame(conn, T.CHILDREN, _children(["OLD"]))
-        insert_frame(conn, T.SYNCS, pd.DataFrame([{"sync_id": 7, "as_of": date(2026, 11, 30), "status": "running"}]))
+        insert_frame(
+            conn, T.SYNCS, pd.DataFrame([{"sync_id": 7, "as_of": date(2026, 11, 30), "status": "running"}])
+        )
         clear_build(conn)
         insert_frame(conn, T.CHILDREN, _children(["N1", "N2"]), schema=BUILD_SCHEMA)
     # A swap that fails midway leaves the published table as it was.

@@ -53,9 +53,7 @@ def replace_frame(conn: sa.Connection, table: Table, df: pd.DataFrame, schema: s
 
 
 def _duckdb_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: str) -> None:
-    select = ", ".join(
-        f'CAST("{c.name}" AS {_DUCK_TYPES.get(c.type, "VARCHAR")})' for c in table.columns
-    )
+    select = ", ".join(f'CAST("{c.name}" AS {_DUCK_TYPES.get(c.type, "VARCHAR")})' for c in table.columns)
     raw = conn.connection.driver_connection
     raw.register("_childreg_frame", df)
     try:

@@ -24,9 +24,7 @@ def clear_build(conn: sa.Connection) -> None:
 
 def carry_forward(conn: sa.Connection, table: Table) -> None:
     """Copy a published table into the build schema, for tables that accumulate history."""
-    conn.exec_driver_sql(
-        f"INSERT INTO {BUILD_SCHEMA}.{table.name} SELECT * FROM {table.schema}.{table.name}"
-    )
+    conn.exec_driver_sql(f"INSERT INTO {BUILD_SCHEMA}.{table.name} SELECT * FROM {table.schema}.{table.name}")
 
 
 def swap_in(conn: sa.Connection, sync_id: int, finished_at: object) -> None:
