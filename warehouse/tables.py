@@ -331,6 +331,7 @@ ENTITLEMENTS = Table(
         ("expected_amount", FLOAT, "元 per period; NULL for an in-kind benefit"),
         ("received_amount", FLOAT, "元 per period; NULL when nothing is recorded"),
         ("period", STR, "month / year / school_year"),
+        ("status", STR, "received (policy met) / underpaid (less than due) / missing (nothing paid or recorded)"),
         ("sync_id", INT, "sync"),
     ),
 )

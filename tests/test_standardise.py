@@ -1,0 +1,351 @@
+"""The pure parsers of linkage.standardise, one value at a time and per column."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from test_read_support import valid_id, wrong_check
+
+from linkage.standardise import (
+    apply_unique,
+    birth_dates_from_ids,
+    clean_name,
+    clean_names,
+    fold_pinyin,
+    name_keys,
+    name_keys_many,
+    name_norm,
+    name_pinyin,
+    name_syllables,
+    normalise_township,
+    normalise_village,
+    parse_county,
+    parse_date,
+    parse_ethnicity,
+    parse_id_number,
+    parse_id_numbers,
+    parse_phone,
+    parse_sex,
+    sexes_from_ids,
+    split_name,
+)
+
+CHILD = valid_id("51040220150302123")  # born 2015-03-02, male (17th digit 3)
+
+
+# ---------------------------------------------------------------- identity numbers
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [CHILD, CHILD.lower(), "'" + CHILD, f"  {CHILD[:6]} {CHILD[6:14]} {CHILD[14:]} ", f'="{CHILD}"'],
+)
+def test_id_forms_offices_type_are_valid(raw):
+    assert parse_id_number(raw) == (CHILD, CHILD, "valid")
+
+
+def test_full_width_digits_are_read():
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in CHILD)
+    assert parse_id_number(full_width).id_number == CHILD
+
+
+def test_x_check_digit_is_upper_cased():
+    number = next(
+        valid_id(f"5104112016010100{i}") for i in range(10) if valid_id(f"5104112016010100{i}")[-1] == "X"
+    )
+    assert parse_id_number(number.lower()) == (number, number, "valid")
+
+
+def test_wrong_check_digit_keeps_the_candidate():
+    bad = wrong_check(CHILD)
+    assert parse_id_number(bad) == (None, bad, "bad_check_digit")
+
+
+@pytest.mark.parametrize("raw", ["5.10402E+17", 5.104022015030212e17, "510402201503021234.0"])
+def test_excel_floats_are_mangled_not_repaired(raw):
+    parsed = parse_id_number(raw)
+    assert parsed.status == "excel_mangled"
+    assert parsed.id_number is None
+
+
+def test_zeroed_tail_is_suspect_even_when_the_check_digit_passes():
+    zeroed = [f"51040220150302{d:01d}000" for d in range(10)]
+    passing = [z for z in zeroed if valid_id(z[:17]) == z]
+    failing = [z for z in zeroed if valid_id(z[:17]) != z]
+    assert passing and failing
+    for number in passing + failing:
+        assert parse_id_number(number) == (None, number, "suspect_zeroed")
+
+
+def test_legacy_fifteen_digit_number():
+    assert parse_id_number("510402800101123") == (None, "510402800101123", "legacy15")
+    assert parse_id_number(510402800101123.0).status == "legacy15"
+
+
+@pytest.mark.parametrize("raw", [None, "", "  ", "无", "/", float("nan")])
+def test_blank_numbers_are_missing(raw):
+    assert parse_id_number(raw) == (None, None, "missing")
+
+
+@pytest.mark.parametrize("raw", ["51040220151302123X", "5104022015030212", "E12345678", "51040220150302123Y"])
+def test_impossible_numbers_are_malformed(raw):
+    assert parse_id_number(raw).status in {"malformed", "bad_check_digit"}
+    assert parse_id_number(raw).id_number is None
+
+
+def test_column_parse_agrees_with_the_single_value_parse():
+    rng = random.Random(7)
+    forms = [
+        CHILD,
+        CHILD.lower(),
+        wrong_check(CHILD),
+        "51040220151302123X",
+        "510402201503021000",
+        "5.10402E+17",
+        510402201503021000.0,
+        "510402800101123",
+        None,
+        "无",
+        " " + CHILD,
+        "ABCDEFGHIJKLMNOPQR",
+        "５１０４０２２０１５０３０２１２３Ｘ",
+    ]
+    values = pd.Series([rng.choice(forms) for _ in range(400)], index=range(100, 500), dtype=object)
+    one_by_one = pd.DataFrame([parse_id_number(v) for v in values], index=values.index)
+    one_by_one.columns = ["id_number", "id_candidate", "status"]
+    pd.testing.assert_frame_equal(parse_id_numbers(values), one_by_one)
+
+
+def test_birth_date_and_sex_come_from_valid_numbers():
+    ids = pd.Series([CHILD, None, valid_id("51040220160229124")], dtype=object)
+    assert birth_dates_from_ids(ids).tolist()[0] == pd.Timestamp("2015-03-02")
+    assert pd.isna(birth_dates_from_ids(ids)[1])
+    assert sexes_from_ids(ids).tolist() == ["M", None, "F"]
+
+
+# ---------------------------------------------------------------- names
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("张 三", "张三"),
+        ("張偉", "张伟"),
+        ("ＡＢ\u3000ｃ", "ABc"),
+        ("阿牛•木呷", "阿牛·木呷"),
+        ("阿牛.木呷", "阿牛·木呷"),
+        ("阿牛．木呷", "阿牛·木呷"),
+        ("阿牛・木呷", "阿牛·木呷"),
+        ("·阿牛··木呷·", "阿牛·木呷"),
+        ("无", None),
+        (None, None),
+        (3.0, None),
+    ],
+)
+def test_clean_name(raw, clean):
+    assert clean_name(raw) == clean
+
+
+def test_batch_clean_keeps_names_apart():
+    assert clean_names(["張 偉", "", "a\nb", "阿牛•木呷"]) == ["张伟", None, "ab", "阿牛·木呷"]
+
+
+def test_minority_name_with_and_without_dot_compare_equal():
+    assert name_norm(clean_name("阿牛·木呷")) == name_norm(clean_name("阿牛木呷")) == "阿牛木呷"
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("张三", ("张", "三")),
+        ("欧阳娜娜", ("欧阳", "娜娜")),
+        ("欧阳", ("欧", "阳")),
+        ("阿牛·木呷", ("阿牛", "木呷")),
+    ],
+)
+def test_split_name(name, parts):
+    assert split_name(name) == parts
+
+
+def test_pinyin_is_toneless_and_joined():
+    assert name_pinyin("张伟") == "zhangwei"
+    assert name_pinyin("阿牛·木呷") == "aniumuga"
+    assert name_syllables("张伟") == ["zhang", "wei"]
+
+
+def test_homophone_typos_share_pinyin():
+    assert name_pinyin("张伟") == name_pinyin("张玮")
+
+
+@pytest.mark.parametrize(
+    ("pinyin", "folded"),
+    [
+        (["zhang", "sheng"], "zangsen"),
+        (["liu", "ming"], "niumin"),
+        (["chen", "ling"], "cennin"),
+        ("zhang sheng", "zangsen"),
+        ("zhangsheng", "zangsen"),
+        ("liuming", "niumin"),
+    ],
+)
+def test_fold_pinyin(pinyin, folded):
+    assert fold_pinyin(pinyin) == folded
+
+
+def test_sichuan_mergers_meet():
+    assert fold_pinyin(name_syllables("刘星")) == fold_pinyin(name_syllables("牛新"))
+
+
+def test_name_keys_one_and_many_agree():
+    names = ["阿牛·木呷", "欧阳娜娜", None, "张星"]
+    assert name_keys_many(names) == [name_keys(n) for n in names]
+    assert name_keys("阿牛·木呷") == ("阿牛木呷", "aniumuga", "aniumuga", "aniu", "muga")
+
+
+# ---------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2015-03-02",
+        "2015/3/2",
+        "2015.03.02",
+        "20150302",
+        "2015年3月2日",
+        "2015-03-02 00:00:00",
+        date(2015, 3, 2),
+        datetime(2015, 3, 2, 10, 30),
+        42065,
+        42065.0,
+        "42065",
+        20150302,
+    ],
+)
+def test_date_forms(raw):
+    assert parse_date(raw) == date(2015, 3, 2)
+
+
+@pytest.mark.parametrize(
+    "raw", ["2015-02-30", "2015", "1850-01-01", "3000-01-01", 12, "abc", None, "", "2015-13-01"]
+)
+def test_implausible_dates_are_none(raw):
+    assert parse_date(raw) is None
+
+
+# ---------------------------------------------------------------- coded fields
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"), [("男", "M"), ("女", "F"), ("1", "M"), ("2", "F"), (1.0, "M"), ("未知", None)]
+)
+def test_sex(raw, code):
+    assert parse_sex(raw) == code
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("汉族", "汉族"),
+        ("汉", "汉族"),
+        ("01", "汉族"),
+        ("07", "彝族"),
+        ("20", "傈僳族"),
+        ("傈僳", "傈僳族"),
+        (7.0, "彝族"),
+    ],
+)
+def test_ethnicity(raw, name):
+    assert parse_ethnicity(raw) == name
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("仁和区", "510411"),
+        ("仁和", "510411"),
+        ("攀枝花市仁和区", "510411"),
+        ("四川省攀枝花市仁和区", "510411"),
+        ("510411", "510411"),
+        (510411.0, "510411"),
+        ("东区", "510402"),
+        ("西区", "510403"),
+        ("米易县", "510421"),
+        ("盐边", "510422"),
+        ("成都市武侯区", None),
+    ],
+)
+def test_county(raw, code):
+    assert parse_county(raw) == code
+
+
+@pytest.mark.parametrize(
+    ("raw", "stem"),
+    [
+        ("大田镇", "大田"),
+        ("大田", "大田"),
+        ("大田乡", "大田"),
+        ("格萨拉彝族乡", "格萨拉"),
+        ("炳草岗街道办事处", "炳草岗"),
+        ("仁和区大田镇", "大田"),
+    ],
+)
+def test_township_drift(raw, stem):
+    assert normalise_township(raw) == stem
+
+
+@pytest.mark.parametrize(
+    ("raw", "parsed"),
+    [
+        ("大田村", ("大田", "village")),
+        ("大田村委会", ("大田", "village")),
+        ("大田村民委员会", ("大田", "village")),
+        ("炳草岗社区", ("炳草岗", "community")),
+        ("炳草岗社区居委会", ("炳草岗", "community")),
+        ("炳草岗居委会", ("炳草岗", "community")),
+        ("大田", ("大田", None)),
+        (None, (None, None)),
+    ],
+)
+def test_village_drift(raw, parsed):
+    assert normalise_village(raw) == parsed
+
+
+@pytest.mark.parametrize(
+    ("raw", "digits"),
+    [
+        ("139 1234 5678", "13912345678"),
+        ("139-1234-5678", "13912345678"),
+        (13912345678.0, "13912345678"),
+        ("+86 13912345678", "13912345678"),
+        ("无", None),
+    ],
+)
+def test_phone(raw, digits):
+    assert parse_phone(raw) == digits
+
+
+# ---------------------------------------------------------------- per unique value
+
+
+def test_apply_unique_parses_each_distinct_value_once():
+    calls = []
+
+    def parse(value):
+        calls.append(value)
+        return None if value is None else value * 2
+
+    values = pd.Series(["a", "b", "a", None, "b", None], index=[5, 6, 7, 8, 9, 10])
+    out = apply_unique(values, parse)
+    assert out.tolist() == ["aa", "bb", "aa", None, "bb", None]
+    assert list(out.index) == [5, 6, 7, 8, 9, 10]
+    assert len(calls) == 3 and set(calls) == {"a", "b", None}
+
+
+def test_apply_unique_spreads_named_tuples_into_columns():
+    out = apply_unique(pd.Series(["大田村", "炳草岗社区", None]), normalise_village)
+    assert out.columns.tolist() == ["village", "kind"]
+    assert out["kind"].tolist() == ["village", "community", None]
