@@ -160,4 +160,8 @@ def prediction_blocking_rules() -> list:
 
 def training_blocking_rules() -> list:
     """EM sessions: each fixes some comparisons and estimates the others."""
-    return [block_on("id_candidate"), block_on("name_pinyin_folded", "birth_year")]
+    return [
+        block_on("id_candidate"),
+        block_on("name_pinyin_folded", "birth_year"),
+        block_on("birth_days", "county_code"),
+    ]

@@ -1,0 +1,17 @@
+"""The 2017 opinions as rules: categories, entitlements and gap alerts of a sync.
+
+- ``load_rules(as_of, path=None) -> Rules``: the rules file in force at ``as_of``
+  (``policy/rules/<version>.yaml``); ``Rules`` also carries what the department
+  workbooks print: ``rules.alert(code)`` (``.title``, ``.next_step``,
+  ``.departments``, ``.clause``), ``rules.departments`` (code → 中文 name).
+- ``apply_policy(children, records, as_of, rules) -> PolicyResult``: the sync's
+  ``categories``, ``entitlements`` and ``alerts`` frames.
+- ``merge_alert_history(previous, current, sync_id) -> DataFrame``: full gap_alerts
+  rows, alerts kept across syncs.
+"""
+
+from policy.engine import PolicyResult, apply_policy
+from policy.history import merge_alert_history
+from policy.ruleset import AlertRule, Rules, load_rules
+
+__all__ = ["AlertRule", "PolicyResult", "Rules", "apply_policy", "load_rules", "merge_alert_history"]

@@ -1,0 +1,117 @@
+"""The family graph: each child's parents, and what the sources say about them.
+
+A child has two parent slots, father and mother. They are filled from the
+civil-affairs ledger's 父亲/母亲 columns and from household rosters, where a
+child whose 与户主关系 is 子/女 has the household's 户主 and 配偶 as parents
+(a grandchild gets none: its parents are unknown). A parent is a *person*: the
+same adult in several ledger rows and rosters is one person when the valid
+identity number matches (ledger father_id/mother_id ↔ roster id_number), so a
+fact recorded anywhere about that person reaches every child of theirs.
+
+Facts are reduced to three kinds the categories need: ``absent`` (死亡/失踪),
+``unable`` (服刑在押, 强制隔离戒毒, 重残, 重病, …) and ``away`` (外出务工, or a
+roster's 县外省内/省外务工). A poverty roster's 健康状况 is never a fact about a
+parent's ability: it is not read here.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from policy.evidence import cite
+from policy.extracts import Extracts
+from policy.ruleset import Rules
+from policy.sources import LEDGER, ROSTERS
+
+SLOTS = ("father", "mother")
+_SEX_SLOT = {"M": "father", "F": "mother"}
+_OTHER_SLOT = {"father": "mother", "mother": "father"}
+
+
+def parent_links(extracts: Extracts, rules: Rules) -> pd.DataFrame:
+    """child_id, slot, person: who fills each child's parent slots, from every source."""
+    return _links(extracts, _roster_adults(extracts, rules), rules)
+
+
+def parent_facts(extracts: Extracts, rules: Rules) -> pd.DataFrame:
+    """child_id, slot, kind (absent / unable / away) with the evidence items behind each."""
+    adults = _roster_adults(extracts, rules)
+    facts = pd.concat([_ledger_facts(extracts, rules), _roster_facts(adults, rules)], ignore_index=True)
+    return _links(extracts, adults, rules).merge(facts, on="person").drop(columns="person").drop_duplicates()
+
+
+def _links(extracts: Extracts, adults: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    links = [_ledger_links(extracts), _roster_links(extracts, adults, rules)]
+    return pd.concat(links, ignore_index=True).drop_duplicates()
+
+
+def _person(id_number: pd.Series, fallback: pd.Series) -> pd.Series:
+    """A parent's key: the identity number when valid, else the one row that names them."""
+    return ("id:" + id_number).fillna("row:" + fallback)
+
+
+def _ledger_parents(extracts: Extracts, slot: str) -> pd.DataFrame:
+    ledger = extracts.of(LEDGER)
+    named = ledger[[f"{slot}_name", f"{slot}_id", f"{slot}_status"]].notna().any(axis=1)
+    rows = ledger[named]
+    return rows.assign(person=_person(rows[f"{slot}_id"], rows["record_id"] + ":" + slot))
+
+
+def _ledger_links(extracts: Extracts) -> pd.DataFrame:
+    return pd.concat(
+        [_ledger_parents(extracts, slot).assign(slot=slot)[["child_id", "slot", "person"]] for slot in SLOTS],
+        ignore_index=True,
+    )
+
+
+def _ledger_facts(extracts: Extracts, rules: Rules) -> pd.DataFrame:
+    kind_of = {status: kind for kind, statuses in rules.parent_status.items() for status in statuses}
+    frames = []
+    for slot in SLOTS:
+        rows = _ledger_parents(extracts, slot)
+        kind = rows[f"{slot}_status"].map(kind_of)
+        rows, kind = rows[kind.notna()], kind[kind.notna()]
+        frames.append(cite(rows, f"{slot}_status", person=rows["person"], kind=kind))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _roster_adults(extracts: Extracts, rules: Rules) -> pd.DataFrame:
+    """Heads and spouses of roster households, each with a parent slot and a person key.
+
+    The slot follows the adult's sex; where it is unknown, the slot left free by
+    the partner of known sex, else father for the head and mother for the spouse.
+    """
+    default_slot = rules.family["parent_relationships"]
+    roles = list(default_slot)
+    adults = extracts.unlinked(*ROSTERS)
+    adults = adults[adults["relationship"].isin(roles) & adults["household_id"].notna()]
+    known = adults["sex"].map(_SEX_SLOT)
+    partner_role = adults["relationship"].map(dict(zip(roles, reversed(roles), strict=True)))
+    known_by_role = (
+        pd.DataFrame({"household_id": adults["household_id"], "role": adults["relationship"], "slot": known})
+        .dropna()
+        .drop_duplicates(["household_id", "role"])
+        .set_index(["household_id", "role"])["slot"]
+    )
+    partner_slot = pd.Series(
+        known_by_role.reindex(pd.MultiIndex.from_arrays([adults["household_id"], partner_role])).to_numpy(),
+        index=adults.index,
+    )
+    fallback = partner_slot.map(_OTHER_SLOT).where(
+        partner_slot.notna(), adults["relationship"].map(default_slot)
+    )
+    slot = known.where(known.notna(), fallback)
+    return adults.assign(slot=slot, person=_person(adults["id_number"], adults["record_id"]))
+
+
+def _roster_links(extracts: Extracts, adults: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    children = extracts.of(*ROSTERS)
+    children = children[children["relationship"].isin(rules.family["child_relationships"])]
+    return children[["child_id", "household_id"]].merge(adults[["household_id", "slot", "person"]])[
+        ["child_id", "slot", "person"]
+    ]
+
+
+def _roster_facts(adults: pd.DataFrame, rules: Rules) -> pd.DataFrame:
+    away = adults[adults["work_status"].isin(rules.work_status_away)]
+    return cite(away, "work_status", person=away["person"], kind="away")
