@@ -18,7 +18,7 @@ from linkage.config import LinkageConfig
 from linkage.golden import golden_records
 from linkage.ids import assign_ids
 from linkage.prepare import linkage_frame
-from linkage.splink_model import level_labels, score
+from linkage.splink_model import comparison_levels, level_labels, score
 
 
 @dataclass(frozen=True)
@@ -35,15 +35,10 @@ def pair_id(key_a: str, key_b: str) -> str:
     return hashlib.sha1("|".join(sorted((key_a, key_b))).encode()).hexdigest()[:16]
 
 
-def _levels_json(pairs: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Series:
-    gamma = {
-        name: pairs[f"gamma_{name}"].map(levels)
-        for name, levels in labels.items()
-        if f"gamma_{name}" in pairs
-    }
-    frame = pd.DataFrame(gamma, index=pairs.index)
+def _levels_json(levels: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Series:
+    frame = pd.DataFrame({name: levels[name].map(labels[name]) for name in levels}, index=levels.index)
     return pd.Series(
-        [json.dumps(row, ensure_ascii=False) for row in frame.to_dict("records")], index=pairs.index
+        [json.dumps(row, ensure_ascii=False) for row in frame.to_dict("records")], index=levels.index
     )
 
 
@@ -59,10 +54,24 @@ def _decided_links(
     return must, cannot
 
 
+def _mergeable(levels: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Series:
+    """Pairs the model may merge on its own.
+
+    Two records whose names share nothing (not even the surname and first given
+    syllable) are merged only on the same identity number. Everything else about a
+    pair of twins agrees — birthday, parents, village — and those agreements are not
+    independent evidence, so the model's sum would overrate them; such pairs go to
+    clerical review instead.
+    """
+    names_differ = levels["name"] == max(labels["name"])  # the last level: nothing in common
+    same_number = levels["id_number"] == 0
+    return ~names_differ | same_number
+
+
 def _review_queue(
-    pairs: pd.DataFrame, keys: dict[str, str], decided: set[str], config: LinkageConfig
+    pairs: pd.DataFrame, held: pd.Series, keys: dict[str, str], decided: set[str], config: LinkageConfig
 ) -> pd.DataFrame:
-    band = pairs.loc[pairs["match_probability"] < config.match_threshold].copy()
+    band = pairs.loc[(pairs["match_probability"] < config.match_threshold) | held].copy()
     band["record_key_l"] = band["record_id_l"].map(keys)
     band["record_key_r"] = band["record_id_r"].map(keys)
     band["pair_id"] = [pair_id(a, b) for a, b in zip(band["record_key_l"], band["record_key_r"], strict=True)]
@@ -102,17 +111,21 @@ def link(
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = linkage_frame(candidates)
     scored = score(frame, model, lower=config.review_lower, db_api=db_api)
-    scored["levels"] = _levels_json(scored, level_labels(model))
+    levels, labels = comparison_levels(scored, model), level_labels(model)
+    scored["levels"] = _levels_json(levels, labels)
     pairs = scored[["record_id_l", "record_id_r", "match_probability", "match_weight", "levels"]]
+    automatic = _mergeable(levels, labels)
 
     keys = dict(zip(candidates["record_id"], candidates["record_key"], strict=True))
     key_to_record = {k: r for r, k in keys.items()}
     must, cannot = _decided_links(decisions, key_to_record)
-    clusters = cluster(candidates[["record_id", "id_number"]], pairs, config.match_threshold, must, cannot)
+    clusters = cluster(
+        candidates[["record_id", "id_number"]], pairs.loc[automatic], config.match_threshold, must, cannot
+    )
 
     # An undetermined roster row that joined no child's record is not a child.
     clusters = clusters.merge(candidates[["record_id", "record_key", "role"]], on="record_id")
-    has_child = clusters.groupby("cluster_id")["role"].transform(lambda r: (r == "child").any())
+    has_child = clusters["role"].eq("child").groupby(clusters["cluster_id"]).transform("max")
     clusters = clusters.loc[has_child].drop(columns="role")
 
     ids = assign_ids(clusters[["record_id", "record_key", "cluster_id"]], previous, known_ids)
@@ -122,6 +135,6 @@ def link(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],
         children=golden_records(child_rows),
         pairs=pairs,
-        review=_review_queue(pairs, keys, set(decisions.get("pair_id", pd.Series(dtype=str))), config),
+        review=_review_queue(pairs, ~automatic, keys, set(decisions.get("pair_id", pd.Series(dtype=str))), config),
         lineage=ids.lineage,
     )

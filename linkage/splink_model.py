@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from splink import Linker, SettingsCreator, block_on
 
@@ -39,7 +41,7 @@ def settings() -> SettingsCreator:
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
         blocking_rules_to_generate_predictions=prediction_blocking_rules(),
-        retain_intermediate_calculation_columns=False,
+        retain_intermediate_calculation_columns=True,
         retain_matching_columns=False,
     )
 
@@ -67,7 +69,25 @@ def train(frame: pd.DataFrame, config: LinkageConfig, db_api=None) -> dict[str, 
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=training["em_max_pairs"]
         )
-    return linker.misc.save_model_to_json()
+    return floor_probabilities(linker.misc.save_model_to_json(), training["probability_floor"])
+
+
+def floor_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
+    """Give every level an m and u of at least ``floor``, then renormalise.
+
+    EM on a few thousand blocked pairs never sees some levels among true matches
+    (a mistyped sex, a child recorded in another county); left at m = 0 such a level
+    weighs −50 and one typo would split a child. Levels EM could not estimate at all
+    get the floor too, so every weight is finite and a reader of the model sees why.
+    """
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for key in ("m_probability", "u_probability"):
+            values = [max(lv.get(key) or 0.0, floor) for lv in levels]
+            total = sum(values)
+            for level, value in zip(levels, values, strict=True):
+                level[key] = value / total
+    return model
 
 
 def save_model(model: dict[str, Any], path: Path) -> None:
@@ -87,14 +107,36 @@ def score(frame: pd.DataFrame, model: dict[str, Any], lower: float, db_api=None)
     return pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"})
 
 
-def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
-    """comparison name → gamma value → label, for the review queue."""
-    labels: dict[str, dict[int, str]] = {}
+def _weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
+    """comparison → [(match weight, label)] of its non-null levels, most specific first."""
+    out = {}
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        n = len(levels)
-        labels[comparison["output_column_name"]] = {
-            n - 1 - i: lv.get("label_for_charts", lv["sql_condition"]) for i, lv in enumerate(levels)
-        }
-        labels[comparison["output_column_name"]][-1] = "缺失 missing"
-    return labels
+        out[comparison["output_column_name"]] = [
+            (math.log2(lv["m_probability"] / lv["u_probability"]), lv.get("label_for_charts", lv["sql_condition"]))
+            for lv in levels
+        ]
+    return out
+
+
+def comparison_levels(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
+    """Per scored pair and comparison, the level it fell in: 0 = the most specific level,
+    -1 = a value missing. Splink 5 returns each comparison's weight (``mw_*``), not its
+    level; the level is the one whose weight that is (term-frequency adjustments are
+    reported apart, in ``mw_tf_adj_*``)."""
+    levels = {}
+    for name, weights in _weights(model).items():
+        column = scored[f"mw_{name}"].to_numpy()
+        position = np.full(len(column), -1)
+        for i, (weight, _) in enumerate(weights):
+            position[np.isclose(column, weight, atol=1e-6) & (position == -1)] = i
+        levels[name] = position
+    return pd.DataFrame(levels, index=scored.index)
+
+
+def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
+    """comparison → level position → label, for the review queue."""
+    return {
+        name: {-1: "缺失 missing", **{i: label for i, (_, label) in enumerate(weights)}}
+        for name, weights in _weights(model).items()
+    }

@@ -129,9 +129,8 @@ def stage_step(engine: sa.Engine) -> dict[str, dict]:
     missing header) is blocked: its rows go to quarantine with the suite's message,
     and the other extracts go on.
     """
-    from ingest.stage import stage, stage_staff
-
     from expectations import blocking_message, validate_staged
+    from ingest.stage import stage, stage_staff
 
     with engine.connect() as conn:
         ref = current_sync(conn)
@@ -276,7 +275,10 @@ def policy_step(engine: sa.Engine) -> dict[str, int]:
 def audit(conn: sa.Connection, ref: SyncRef) -> list[str]:
     """What must hold before the build is published; each failure is a sentence."""
     problems = []
-    raw = conn.execute(sa.text("SELECT count(*) FROM work.raw_rows")).scalar()
+    # Staff roster rows are not persons: they feed work.staff, not the three tables.
+    raw = conn.execute(
+        sa.text("SELECT count(*) FROM work.raw_rows WHERE source_system <> 'civil_affairs_staff'")
+    ).scalar()
     placed = sum(
         conn.execute(
             sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.{t} WHERE sync_id = :s"), {"s": ref.sync_id}
@@ -358,3 +360,92 @@ def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
     path = out or config.model_file
     save_model(model, path)
     return path
+
+
+# ---------------------------------------------------------------- exports
+
+
+def alert_texts(rules) -> dict:
+    """What the workbooks print per alert code, from the rules file in force."""
+    from warehouse.exports import AlertText
+
+    return {
+        code: AlertText(title=a.title, next_step=a.next_step, departments=tuple(a.departments))
+        for code, a in rules.alerts.items()
+    }
+
+
+def export_step(engine: sa.Engine, exports: Path) -> list[Path]:
+    """Write the department workbooks, the coverage report and the review queue of the
+    last published sync into ``exports/<as-of>/``."""
+    from policy import load_rules
+    from warehouse.exports import (
+        CoverageInputs,
+        write_coverage_report,
+        write_department_workbooks,
+        write_review_workbook,
+    )
+
+    with engine.connect() as conn:
+        syncs = read_frame(conn, T.SYNCS)
+        published = syncs.loc[syncs["status"] == "published"].sort_values("sync_id")
+        if published.empty:
+            raise SyncFailed("nothing published yet")
+        last = published.iloc[-1]
+        ref = SyncRef(int(last["sync_id"]), last["as_of"].date())
+        frames = {
+            t.name: read_frame(conn, t)
+            for t in (
+                T.CHILDREN,
+                T.CHILD_CATEGORIES,
+                T.ENTITLEMENTS,
+                T.GAP_ALERTS,
+                T.CHILD_RECORDS,
+                T.REVIEW_PAIRS,
+            )
+        }
+        staff = read_frame(conn, T.STAFF)
+        expectations = read_frame(conn, T.EXPECTATION_RESULTS, "sync_id = :s", {"s": ref.sync_id})
+        id_status = pd.read_sql(
+            sa.text(
+                "SELECT source_system, id_status, count(*) AS rows FROM work.staged_records GROUP BY 1, 2"
+            ),
+            conn,
+        )
+    rules = load_rules(ref.as_of)
+    texts = alert_texts(rules)
+    out = Path(exports) / ref.as_of.isoformat()
+    out.mkdir(parents=True, exist_ok=True)
+    sync_dates = {int(s): d.date() for s, d in zip(syncs["sync_id"], syncs["as_of"], strict=True)}
+    staff = staff if len(staff) else None
+    paths = write_department_workbooks(
+        out,
+        frames["gap_alerts"],
+        frames["children"],
+        frames["child_categories"],
+        texts,
+        dict(rules.departments),
+        sync_dates,
+        staff,
+    )
+    report = CoverageInputs(
+        as_of=ref.as_of,
+        sync_id=ref.sync_id,
+        children=frames["children"],
+        categories=frames["child_categories"],
+        entitlements=frames["entitlements"],
+        alerts=frames["gap_alerts"],
+        child_records=frames["child_records"],
+        source_counts=json.loads(last["sources"] or "{}"),
+        id_status=id_status,
+        expectations=expectations,
+        review_queue=len(frames["review_pairs"]),
+        texts=texts,
+        benefit_names={code: b.name for code, b in rules.benefits.items()},
+        staff=staff,
+    )
+    paths.append(write_coverage_report(out / "coverage_report.html", report))
+    with engine.connect() as conn:
+        staged = read_frame(conn, T.STAGED_RECORDS)
+    paths.append(write_review_workbook(out / "review_queue.xlsx", frames["review_pairs"], staged))
+    return paths

@@ -55,6 +55,9 @@ def replace_frame(conn: sa.Connection, table: Table, df: pd.DataFrame, schema: s
 def _duckdb_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: str) -> None:
     select = ", ".join(f'CAST("{c.name}" AS {_DUCK_TYPES.get(c.type, "VARCHAR")})' for c in table.columns)
     raw = conn.connection.driver_connection
+    # DuckDB 2 refuses new work while an earlier result (e.g. a scalar() SELECT that
+    # SQLAlchemy stopped reading) is unfinished; finishing it changes nothing.
+    raw.complete()
     raw.register("_childreg_frame", df)
     try:
         raw.execute(f"INSERT INTO {target} SELECT {select} FROM _childreg_frame")
@@ -87,7 +90,9 @@ def read_frame(
     """
     sql = f"SELECT * FROM {_qualified(table, schema)}" + (f" WHERE {where}" if where else "")
     if is_duckdb(conn.engine) and not params:
-        df = conn.connection.driver_connection.execute(sql).df()
+        raw = conn.connection.driver_connection
+        raw.complete()
+        df = raw.execute(sql).df()
     else:
         df = pd.read_sql(sa.text(sql), conn, params=params)
     for c in table.columns:
