@@ -20,6 +20,8 @@ from typing import Any
 import splink.comparison_level_library as cll
 from splink import block_on
 from splink.comparison_library import CustomComparison
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
 
 
 def _null(col: str) -> dict[str, Any]:
@@ -38,6 +40,28 @@ def _level(sql: str, label: str, tf_column: str | None = None) -> dict[str, Any]
 
 
 _ELSE = {"sql_condition": "ELSE", "label_for_charts": "不同 different"}
+
+
+class EmptyListLevel(ComparisonLevelCreator):
+    """Null level for a list column: missing, or an empty list, on either side.
+
+    A list's length is spelled per backend (DuckDB ``len``, Spark ``size``; sqlglot
+    translates DuckDB's ``len`` to Spark's string ``length``). The DuckDB text is the
+    one the trained model file holds, so ``splink_model`` can check the file against
+    this code before scoring on another backend.
+    """
+
+    _LENGTH = {"duckdb": "len", "spark": "size"}
+
+    def __init__(self, col: str):
+        self.col = col
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        length, c = self._LENGTH[sql_dialect.sql_dialect_str], self.col
+        return f"{c}_l IS NULL OR {c}_r IS NULL OR {length}({c}_l) = 0 OR {length}({c}_r) = 0"
+
+    def create_label_for_charts(self) -> str:
+        return "缺失 missing"
 
 
 def id_number() -> CustomComparison:
@@ -125,11 +149,7 @@ def carers() -> CustomComparison:
         output_column_name="carers",
         comparison_description="父母或监护人姓名",
         comparison_levels=[
-            {
-                "sql_condition": "carers_l IS NULL OR carers_r IS NULL OR len(carers_l) = 0 OR len(carers_r) = 0",
-                "label_for_charts": "缺失 missing",
-                "is_null_level": True,
-            },
+            EmptyListLevel("carers").configure(is_null_level=True),
             cll.ArrayIntersectLevel("carers", 1).configure(
                 label_for_charts="父母或监护人同名 a parent or guardian in common"
             ),

@@ -37,7 +37,9 @@ def _pairs(sizes: pd.Series) -> int:
 
 def pair_scores(rows: pd.DataFrame, twins: pd.DataFrame) -> PairScores:
     """``rows``: person_id (truth) and predicted (a cluster label; NaN = alone) per row."""
-    rows = rows.assign(predicted=rows["predicted"].fillna(pd.Series("alone:" + rows.index.astype(str), index=rows.index)))
+    rows = rows.assign(
+        predicted=rows["predicted"].fillna(pd.Series("alone:" + rows.index.astype(str), index=rows.index))
+    )
     true_pairs = _pairs(rows.groupby("person_id").size())
     predicted = _pairs(rows.groupby("predicted").size())
     both = _pairs(rows.groupby(["person_id", "predicted"]).size())

@@ -135,6 +135,8 @@ def link(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],
         children=golden_records(child_rows),
         pairs=pairs,
-        review=_review_queue(pairs, ~automatic, keys, set(decisions.get("pair_id", pd.Series(dtype=str))), config),
+        review=_review_queue(
+            pairs, ~automatic, keys, set(decisions.get("pair_id", pd.Series(dtype=str))), config
+        ),
         lineage=ids.lineage,
     )

@@ -6,6 +6,7 @@ default, ``SparkAPI`` for a province); the model file is the same for both.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -99,10 +100,43 @@ def load_model(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
+    """The model with its comparison SQL written for the backend ``dialect``.
+
+    A saved model holds each level's SQL in the dialect it was trained on, and Splink
+    runs that text verbatim on another backend: on Spark DuckDB's ``"col_l"`` is a
+    string literal and ``len(list)`` a string length. So the SQL is rendered again from
+    ``linkage.comparisons`` for the backend, once the file's SQL is checked to be this
+    code's rendering in the file's own dialect; the parameters stay the file's.
+    Blocking rules carry their dialect and Splink translates them itself.
+    """
+    source = model.get("sql_dialect", "duckdb")
+    if dialect == source:
+        return model
+    ours = {c.create_output_column_name(): c for c in comparisons()}
+    out = copy.deepcopy(model)
+    for comparison in out["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = comparison["comparison_levels"]
+        creator = ours.get(name)
+        was = creator.create_comparison_dict(source)["comparison_levels"] if creator else []
+        if [lv["sql_condition"] for lv in was] != [lv["sql_condition"] for lv in levels]:
+            raise ValueError(
+                f"model comparison {name!r} was not trained from linkage.comparisons; "
+                f"retrain before scoring on {dialect}"
+            )
+        for level, rendered in zip(
+            levels, creator.create_comparison_dict(dialect)["comparison_levels"], strict=True
+        ):
+            level["sql_condition"] = rendered["sql_condition"]
+    out["sql_dialect"] = dialect
+    return out
+
+
 def score(frame: pd.DataFrame, model: dict[str, Any], lower: float, db_api=None) -> pd.DataFrame:
     """Every blocked pair scoring at least ``lower``, with its comparison levels."""
     db_api = db_api or duckdb_api()
-    linker = _linker(db_api, frame, model)
+    linker = _linker(db_api, frame, for_dialect(model, db_api.sql_dialect.sql_dialect_str))
     pairs = linker.inference.predict(threshold_match_probability=lower).as_pandas_dataframe()
     return pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"})
 
@@ -113,7 +147,10 @@ def _weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
     for comparison in model["comparisons"]:
         levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
         out[comparison["output_column_name"]] = [
-            (math.log2(lv["m_probability"] / lv["u_probability"]), lv.get("label_for_charts", lv["sql_condition"]))
+            (
+                math.log2(lv["m_probability"] / lv["u_probability"]),
+                lv.get("label_for_charts", lv["sql_condition"]),
+            )
             for lv in levels
         ]
     return out

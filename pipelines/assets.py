@@ -48,8 +48,8 @@ def staged_records(warehouse: Warehouse) -> dg.MaterializeResult:
 @dg.asset(
     group_name=GROUP, deps=[staged_records], description="Pairs, clusters, stable child ids, golden records."
 )
-def linked_children(warehouse: Warehouse) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata=_guarded(warehouse, steps.link_step))
+def linked_children(warehouse: Warehouse, settings: SyncSettings) -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata=_guarded(warehouse, steps.link_step, Path(settings.inbox)))
 
 
 @dg.asset(group_name=GROUP, deps=[linked_children], description="Categories, entitlements and gap alerts.")

@@ -26,7 +26,7 @@ def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> 
     if not inbox.is_dir():
         print(f"childreg: inbox folder not found: {inbox}", file=sys.stderr)
         return 2
-    result = defs.get_job_def("sync").execute_in_process(
+    result = defs.resolve_job_def("sync").execute_in_process(
         resources={
             "warehouse": Warehouse(url=warehouse or ""),
             "settings": SyncSettings(inbox=str(inbox), as_of=as_of.isoformat(), exports=str(exports)),

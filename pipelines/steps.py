@@ -182,8 +182,28 @@ def _fill_raw_rows(quarantine: pd.DataFrame, raw: pd.DataFrame) -> None:
 # ---------------------------------------------------------------- linkage
 
 
-def link_step(engine: sa.Engine, db_api=None) -> dict[str, int]:
-    """Link staged child rows into children with stable ids; write the build tables."""
+REVIEW_FOLDER = "review_decisions"
+
+
+def dropped_decisions(inbox: Path, sync_id: int) -> pd.DataFrame:
+    """Reviewers' decisions from filled-in review workbooks dropped into
+    ``inbox/review_decisions/``; rows whose pair was edited after export are ignored."""
+    from warehouse.exports import read_review_decisions
+
+    frames = [read_review_decisions(p) for p in sorted((Path(inbox) / REVIEW_FOLDER).glob("*.xlsx"))]
+    decided = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["pair_id", "validated"])
+    )
+    decided = decided.loc[decided["validated"].astype(bool)].drop(columns="validated")
+    return decided.drop_duplicates("pair_id", keep="last").assign(sync_id=sync_id)
+
+
+def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict[str, int]:
+    """Link staged child rows into children with stable ids; write the build tables.
+
+    Decisions already applied stay in ``registry.review_decisions``; new ones from the
+    inbox join them, so a pair is never asked again.
+    """
     from linkage.config import load_config
     from linkage.link import link
     from linkage.splink_model import load_model
@@ -196,6 +216,11 @@ def link_step(engine: sa.Engine, db_api=None) -> dict[str, int]:
         old_children = read_frame(conn, T.CHILDREN)[["child_id", "first_seen_sync"]]
         lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE)["old_child_id"]
         decisions = read_frame(conn, T.REVIEW_DECISIONS)
+    if inbox is not None:
+        new = dropped_decisions(inbox, ref.sync_id)
+        decisions = pd.concat(
+            [decisions.loc[~decisions["pair_id"].isin(new["pair_id"])], new], ignore_index=True
+        )
     linked = link(
         staged,
         load_model(config.model_file),
@@ -206,7 +231,9 @@ def link_step(engine: sa.Engine, db_api=None) -> dict[str, int]:
         db_api=db_api,
     )
     children = linked.children.merge(old_children, on="child_id", how="left")
-    children["first_seen_sync"] = children["first_seen_sync"].fillna(ref.sync_id).astype("int64")
+    children["first_seen_sync"] = (
+        pd.to_numeric(children["first_seen_sync"]).fillna(ref.sync_id).astype("int64")
+    )
     children["last_seen_sync"] = ref.sync_id
     child_records = staged.merge(
         linked.records[["record_id", "child_id", "match_probability"]], on="record_id"
@@ -218,8 +245,8 @@ def link_step(engine: sa.Engine, db_api=None) -> dict[str, int]:
     )
     with engine.begin() as conn:
         replace_frame(conn, T.PAIRS, linked.pairs)
-        for table in (T.CHILD_ID_LINEAGE, T.REVIEW_DECISIONS):
-            carry_forward(conn, table)
+        carry_forward(conn, T.CHILD_ID_LINEAGE)
+        insert_frame(conn, T.REVIEW_DECISIONS, decisions, schema=BUILD_SCHEMA)
         insert_frame(
             conn, T.CHILD_ID_LINEAGE, linked.lineage.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
         )
