@@ -38,12 +38,33 @@ def make_engine(url: str | None = None) -> sa.Engine:
     return sa.create_engine(url, pool_pre_ping=True)
 
 
-def ensure_schema(engine: sa.Engine) -> None:
-    """Create schemas and tables that do not exist yet.
+MIGRATIONS = Path(__file__).parent / "migrations"
 
-    On PostgreSQL production databases Alembic owns migrations (``warehouse/migrations``);
-    this create-if-missing keeps the embedded default working with no migration step.
+
+def alembic_config(connection: sa.Connection | None = None):
+    """Alembic's configuration for the warehouse migrations, bound to a connection."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def ensure_schema(engine: sa.Engine) -> None:
+    """Bring the warehouse to the schema of ``warehouse/tables.py``.
+
+    PostgreSQL is migrated by Alembic (``warehouse/migrations``), so a production
+    database moves forward revision by revision; the embedded DuckDB file is created
+    directly (create-if-missing), since it is rebuilt rather than migrated.
     """
+    if not is_duckdb(engine):
+        from alembic import command
+
+        with engine.connect() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        return
     with engine.begin() as conn:
         for schema in SCHEMAS:
             conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
