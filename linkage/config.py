@@ -17,6 +17,7 @@ class LinkageConfig:
     match_threshold: float
     review_lower: float
     review_max_pairs: int
+    incremental_max_share: float
     training: dict[str, Any]
     roles_linked: tuple[str, ...]
 
@@ -28,6 +29,7 @@ def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
         match_threshold=float(raw["match_threshold"]),
         review_lower=float(raw["review_lower"]),
         review_max_pairs=int(raw["review_max_pairs"]),
+        incremental_max_share=float(raw["incremental_max_share"]),
         training=raw["training"],
         roles_linked=tuple(raw["roles_linked"]),
     )

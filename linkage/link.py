@@ -18,7 +18,7 @@ from linkage.config import LinkageConfig
 from linkage.golden import golden_records
 from linkage.ids import assign_ids
 from linkage.prepare import linkage_frame
-from linkage.splink_model import comparison_levels, level_labels, score
+from linkage.splink_model import comparison_levels, level_labels, score, score_new
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Linked:
     pairs: pd.DataFrame  # work.pairs
     review: pd.DataFrame  # registry.review_pairs rows for this sync
     lineage: pd.DataFrame  # registry.child_id_lineage rows for this sync
+    mode: str  # full / incremental, with the share of new records
 
 
 def pair_id(key_a: str, key_b: str) -> str:
@@ -68,12 +69,8 @@ def _mergeable(levels: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Se
     return ~names_differ | same_number
 
 
-def _review_queue(
-    pairs: pd.DataFrame, held: pd.Series, keys: dict[str, str], decided: set[str], config: LinkageConfig
-) -> pd.DataFrame:
-    band = pairs.loc[(pairs["match_probability"] < config.match_threshold) | held].copy()
-    band["record_key_l"] = band["record_id_l"].map(keys)
-    band["record_key_r"] = band["record_id_r"].map(keys)
+def _review_queue(pairs: pd.DataFrame, decided: set[str], config: LinkageConfig) -> pd.DataFrame:
+    band = pairs.loc[(pairs["match_probability"] < config.match_threshold) | ~pairs["automatic"]].copy()
     band["pair_id"] = [pair_id(a, b) for a, b in zip(band["record_key_l"], band["record_key_r"], strict=True)]
     band = band.loc[~band["pair_id"].isin(decided)]
     # Most uncertain first: the reviewer's time goes where the model knows least.
@@ -81,17 +78,51 @@ def _review_queue(
         ["uncertainty", "pair_id"]
     )
     band = band.head(config.review_max_pairs)
-    return band[
-        [
-            "pair_id",
-            "record_key_l",
-            "record_key_r",
-            "record_id_l",
-            "record_id_r",
-            "match_probability",
-            "levels",
-        ]
-    ].assign(decision=None)
+    columns = [
+        "pair_id",
+        "record_key_l",
+        "record_key_r",
+        "record_id_l",
+        "record_id_r",
+        "match_probability",
+        "levels",
+    ]
+    return band[columns].assign(decision=None)
+
+
+def _score_pairs(frame: pd.DataFrame, model: dict[str, Any], config: LinkageConfig, db_api) -> pd.DataFrame:
+    scored = score(frame, model, lower=config.review_lower, db_api=db_api)
+    return _with_levels(scored, model)
+
+
+def _with_levels(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
+    levels, labels = comparison_levels(scored, model), level_labels(model)
+    return scored.assign(levels=_levels_json(levels, labels), automatic=_mergeable(levels, labels))[
+        ["record_id_l", "record_id_r", "match_probability", "match_weight", "levels", "automatic"]
+    ]
+
+
+def _incremental_pairs(
+    frame: pd.DataFrame,
+    keys: pd.Series,
+    previous_pairs: pd.DataFrame,
+    is_new: pd.Series,
+    model: dict[str, Any],
+    config: LinkageConfig,
+    db_api,
+) -> pd.DataFrame:
+    """Last sync's pairs between records still present, plus new records scored
+    against all: the pairs a full run would score, for a fraction of the work."""
+    record_of = dict(zip(keys, frame["unique_id"], strict=True))
+    kept = previous_pairs.loc[
+        previous_pairs["record_key_l"].isin(record_of) & previous_pairs["record_key_r"].isin(record_of)
+    ]
+    kept = kept.assign(
+        record_id_l=kept["record_key_l"].map(record_of), record_id_r=kept["record_key_r"].map(record_of)
+    )
+    fresh = score_new(frame.loc[~is_new], frame.loc[is_new], model, lower=config.review_lower, db_api=db_api)
+    columns = ["record_id_l", "record_id_r", "match_probability", "match_weight", "levels", "automatic"]
+    return pd.concat([kept[columns], _with_levels(fresh, model)], ignore_index=True)
 
 
 def link(
@@ -102,25 +133,46 @@ def link(
     decisions: pd.DataFrame,
     known_ids: set[str],
     db_api=None,
+    previous_pairs: pd.DataFrame | None = None,
 ) -> Linked:
     """Link the staged records whose role may be a child's.
 
     ``previous``: record_key → child_id of the last published sync; ``decisions``:
-    reviewed pairs (record_key_l, record_key_r, decision) applied as must/cannot links.
+    reviewed pairs (record_key_l, record_key_r, decision) applied as must/cannot links;
+    ``previous_pairs``: the last sync's scored pairs (with record keys). When the share
+    of records the last sync did not hold is at most ``incremental_max_share``, only
+    pairs involving them are scored and the rest are taken from ``previous_pairs``;
+    clustering and ids then run over everything, as in a full run.
     """
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = linkage_frame(candidates)
-    scored = score(frame, model, lower=config.review_lower, db_api=db_api)
-    levels, labels = comparison_levels(scored, model), level_labels(model)
-    scored["levels"] = _levels_json(levels, labels)
-    pairs = scored[["record_id_l", "record_id_r", "match_probability", "match_weight", "levels"]]
-    automatic = _mergeable(levels, labels)
+    is_new = ~candidates["record_key"].isin(set(previous["record_key"]))
+    incremental = (
+        previous_pairs is not None
+        and len(previous_pairs) > 0
+        and len(previous) > 0
+        and is_new.mean() <= config.incremental_max_share
+    )
+    if incremental:
+        pairs = _incremental_pairs(
+            frame, candidates["record_key"], previous_pairs, is_new, model, config, db_api
+        )
+    else:
+        pairs = _score_pairs(frame, model, config, db_api)
+    mode = f"{'incremental' if incremental else 'full'} ({is_new.mean():.1%} new records)"
 
     keys = dict(zip(candidates["record_id"], candidates["record_key"], strict=True))
+    pairs = pairs.assign(
+        record_key_l=pairs["record_id_l"].map(keys), record_key_r=pairs["record_id_r"].map(keys)
+    )
     key_to_record = {k: r for r, k in keys.items()}
     must, cannot = _decided_links(decisions, key_to_record)
     clusters = cluster(
-        candidates[["record_id", "id_number"]], pairs.loc[automatic], config.match_threshold, must, cannot
+        candidates[["record_id", "id_number"]],
+        pairs.loc[pairs["automatic"]],
+        config.match_threshold,
+        must,
+        cannot,
     )
 
     # An undetermined roster row that joined no child's record is not a child.
@@ -135,8 +187,7 @@ def link(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],
         children=golden_records(child_rows),
         pairs=pairs,
-        review=_review_queue(
-            pairs, ~automatic, keys, set(decisions.get("pair_id", pd.Series(dtype=str))), config
-        ),
+        review=_review_queue(pairs, set(decisions.get("pair_id", pd.Series(dtype=str))), config),
         lineage=ids.lineage,
+        mode=mode,
     )

@@ -177,3 +177,43 @@ def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
         name: {-1: "缺失 missing", **{i: label for i, (_, label) in enumerate(weights)}}
         for name, weights in _weights(model).items()
     }
+
+
+def _tf_columns(model: dict[str, Any]) -> list[str]:
+    return sorted(
+        {
+            level["tf_adjustment_column"]
+            for comparison in model["comparisons"]
+            for level in comparison["comparison_levels"]
+            if level.get("tf_adjustment_column")
+        }
+    )
+
+
+def score_new(
+    existing: pd.DataFrame, new: pd.DataFrame, model: dict[str, Any], lower: float, db_api=None
+) -> pd.DataFrame:
+    """Pairs that involve a new record: new × existing and new × new.
+
+    Term frequencies are computed on all records, as a full run computes them, so a
+    pair scores the same whichever way it was found.
+    """
+    db_api = db_api or duckdb_api()
+    model = for_dialect(model, db_api.sql_dialect.sql_dialect_str)
+    linker = _linker(db_api, pd.concat([existing, new], ignore_index=True), model)
+    for column in _tf_columns(model):
+        linker.table_management.compute_tf_table(column)
+    old_sdf = db_api.register(existing, dataset_display_name="existing_records")
+    new_sdf = db_api.register(new, dataset_display_name="new_records")
+    frames = [
+        linker.inference.predict_between(
+            old_sdf, new_sdf, threshold_match_probability=lower
+        ).as_pandas_dataframe(),
+        linker.inference.predict_within(new_sdf, threshold_match_probability=lower).as_pandas_dataframe(),
+    ]
+    pairs = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else frames[0]
+    )
+    return pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"})

@@ -185,6 +185,16 @@ def _fill_raw_rows(quarantine: pd.DataFrame, raw: pd.DataFrame) -> None:
 REVIEW_FOLDER = "review_decisions"
 
 
+def _last_sync_published(conn: sa.Connection, ref: SyncRef) -> bool:
+    """Whether ``work.pairs`` still holds the last published sync's pairs: true when the
+    sync before this one published (a failed sync may have overwritten them)."""
+    status = conn.execute(
+        sa.text("SELECT status FROM registry.syncs WHERE sync_id < :s ORDER BY sync_id DESC LIMIT 1"),
+        {"s": ref.sync_id},
+    ).scalar()
+    return status == "published"
+
+
 def dropped_decisions(inbox: Path, sync_id: int) -> pd.DataFrame:
     """Reviewers' decisions from filled-in review workbooks dropped into
     ``inbox/review_decisions/``; rows whose pair was edited after export are ignored."""
@@ -216,6 +226,7 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         old_children = read_frame(conn, T.CHILDREN)[["child_id", "first_seen_sync"]]
         lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE)["old_child_id"]
         decisions = read_frame(conn, T.REVIEW_DECISIONS)
+        previous_pairs = read_frame(conn, T.PAIRS) if _last_sync_published(conn, ref) else None
     if inbox is not None:
         new = dropped_decisions(inbox, ref.sync_id)
         decisions = pd.concat(
@@ -229,6 +240,7 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         decisions,
         set(old_children["child_id"]) | set(lineage_ids),
         db_api=db_api,
+        previous_pairs=previous_pairs,
     )
     children = linked.children.merge(old_children, on="child_id", how="left")
     children["first_seen_sync"] = (
@@ -254,6 +266,8 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         insert_frame(conn, T.CHILD_RECORDS, child_records[T.CHILD_RECORDS.column_names], schema=BUILD_SCHEMA)
         insert_frame(conn, T.ADULT_RECORDS, adult_records[T.ADULT_RECORDS.column_names], schema=BUILD_SCHEMA)
         insert_frame(conn, T.REVIEW_PAIRS, linked.review.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        _update_sync(conn, ref.sync_id, linkage_mode=linked.mode)
+    log.info("sync %s: linkage %s", ref.sync_id, linked.mode)
     return {
         "children": len(children),
         "child_records": len(child_records),

@@ -162,3 +162,25 @@ def test_exports_are_written(first_sync):
             sa.text("SELECT count(*) FROM registry.gap_alerts WHERE status = 'open'")
         ).scalar()
     assert open_alerts > 0
+
+
+def test_incremental_sync_gives_the_ids_of_a_full_sync(city, first_sync, tmp_path):
+    """Issue 6: few changed rows are linked against the registry, with the ids a full run gives."""
+    url, _ = first_sync
+    drift_inbox(city, tmp_path / "inbox", share=0.05, seed=4)
+    urls = {}
+    for mode in ("incremental", "full"):
+        copy = tmp_path / f"{mode}.duckdb"
+        shutil.copy(url.removeprefix("duckdb:///"), copy)
+        urls[mode] = f"duckdb:///{copy}"
+    with make_engine(urls["full"]).begin() as conn:
+        conn.execute(sa.text("DELETE FROM work.pairs"))  # no pairs to reuse: the sync links everything
+    for mode, url2 in urls.items():
+        assert run_sync(tmp_path / "inbox", AS_OF, url2, tmp_path / f"exports-{mode}") == 0
+        assert _table(url2, T.SYNCS)["linkage_mode"].tolist()[-1].startswith(mode)
+    incremental, full = (
+        _table(urls[m], T.CHILD_RECORDS)[["record_key", "child_id"]] for m in ("incremental", "full")
+    )
+    both = incremental.merge(full, on="record_key", how="outer", suffixes=("_inc", "_full"))
+    assert len(both) == len(full)
+    assert (both["child_id_inc"] == both["child_id_full"]).mean() >= 0.999

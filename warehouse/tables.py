@@ -49,7 +49,11 @@ SOURCE_ROW = _cols(
     ("source_system", STR, "inbox folder the row came from (civil_affairs_children, ...)"),
     ("source_file", STR, "file name within its inbox folder"),
     ("source_sheet", STR, "sheet name for a workbook, NULL for a CSV"),
-    ("source_row", INT, "1-based row as a spreadsheet shows it (title rows counted; for a CSV the physical line)"),
+    (
+        "source_row",
+        INT,
+        "1-based row as a spreadsheet shows it (title rows counted; for a CSV the physical line)",
+    ),
 )
 
 # The canonical person record every extract is staged into. A column an extract
@@ -58,12 +62,24 @@ SOURCE_ROW = _cols(
 PERSON = _cols(
     ("record_id", STR, "source_system:source_file:source_row — unique within a sync"),
     *SOURCE_ROW,
-    ("record_key", STR, "content key of the row (source + identity fields); stable when a row moves in its file"),
-    ("role", STR, "child / adult / undetermined (roster row without a birth date); decided at the as-of date"),
+    (
+        "record_key",
+        STR,
+        "content key of the row (source + identity fields); stable when a row moves in its file",
+    ),
+    (
+        "role",
+        STR,
+        "child / adult / undetermined (roster row without a birth date); decided at the as-of date",
+    ),
     ("name", STR, "name as cleaned: no spaces, half-width, simplified, minority separator written ·"),
     ("name_norm", STR, "name without the separator dot, for comparison"),
     ("name_pinyin", STR, "toneless pinyin of name_norm, syllables joined by nothing"),
-    ("name_pinyin_folded", STR, "name_pinyin with Sichuan mergers folded (zh→z, ch→c, sh→s, l→n, ing→in, eng→en)"),
+    (
+        "name_pinyin_folded",
+        STR,
+        "name_pinyin with Sichuan mergers folded (zh→z, ch→c, sh→s, l→n, ing→in, eng→en)",
+    ),
     ("surname_pinyin", STR, "pinyin of the first character (or the part before the dot)"),
     ("given_pinyin", STR, "pinyin of the rest of the name"),
     ("sex", STR, "M / F / NULL; from the row, else from the identity number"),
@@ -71,7 +87,11 @@ PERSON = _cols(
     ("birth_date_from_id", DATE, "birth date encoded in a valid identity number, for lunar-date checks"),
     ("id_number", STR, "valid 18-character GB 11643 number, else NULL"),
     ("id_candidate", STR, "the cleaned number as given (may fail the check digit), for fuzzy comparison"),
-    ("id_status", STR, "valid / missing / bad_check_digit / excel_mangled / suspect_zeroed / legacy15 / malformed"),
+    (
+        "id_status",
+        STR,
+        "valid / missing / bad_check_digit / excel_mangled / suspect_zeroed / legacy15 / malformed",
+    ),
     ("ethnicity", STR, "ethnic group name, e.g. 汉族, 彝族"),
     ("hukou", STR, "rural / urban / NULL (居民户口 is rural when the village is a 村)"),
     ("county_code", STR, "6-digit county code of Panzhihua, else NULL"),
@@ -83,16 +103,28 @@ PERSON = _cols(
     ("guardian_phone", STR, "digits only"),
     ("father_name", STR, "ledger 父亲姓名"),
     ("father_id", STR, "ledger 父亲身份证号, valid 18-character or NULL"),
-    ("father_status", STR, "coded 状况: normal / away / dead / missing / prison / rehab / disabled / ill / revoked / incapable / unknown"),
+    (
+        "father_status",
+        STR,
+        "coded 状况: normal / away / dead / missing / prison / rehab / disabled / ill / revoked / incapable / unknown",
+    ),
     ("mother_name", STR, "ledger 母亲姓名"),
     ("mother_id", STR, "ledger 母亲身份证号, valid 18-character or NULL"),
     ("mother_status", STR, "as father_status"),
     ("household_id", STR, "source_system:household number, shared by a roster household's members"),
-    ("relationship", STR, "coded 与户主关系: head / spouse / son / daughter / grandson / granddaughter / sibling / other"),
+    (
+        "relationship",
+        STR,
+        "coded 与户主关系: head / spouse / son / daughter / grandson / granddaughter / sibling / other",
+    ),
     ("head_name", STR, "户主姓名 where the extract has it"),
     ("head_id", STR, "户主身份证号, valid 18-character or NULL"),
     # civil_affairs_children
-    ("ledger_categories", STR, "registered categories, comma-joined codes (orphan, unsupported, hiv, ill_disabled, poor, left_behind, other)"),
+    (
+        "ledger_categories",
+        STR,
+        "registered categories, comma-joined codes (orphan, unsupported, hiv, ill_disabled, poor, left_behind, other)",
+    ),
     ("lives_alone", BOOL, "是否单独居住"),
     ("living_allowance", FLOAT, "基本生活费 元/月 paid now (0 when blank)"),
     ("file_opened", DATE, "建档日期"),
@@ -101,7 +133,11 @@ PERSON = _cols(
     ("assistance_amount", FLOAT, "月救助金额 元"),
     # poverty_households
     ("poverty_household_type", STR, "registered_poor / lifted / monitored"),
-    ("school_status", STR, "在校生状况 coded: preschool / primary / junior / senior / vocational / not_in_school / dropout"),
+    (
+        "school_status",
+        STR,
+        "在校生状况 coded: preschool / primary / junior / senior / vocational / not_in_school / dropout",
+    ),
     ("health_status", STR, "健康状况 coded: healthy / chronic / serious_illness / disabled"),
     ("work_status", STR, "务工状况 coded: none / local / county / province / out_of_province"),
     ("insured_flag", BOOL, "是否参加城乡居民基本医疗保险 as the roster says"),
@@ -164,9 +200,12 @@ PAIRS = Table(
     _cols(
         ("record_id_l", STR, "left record"),
         ("record_id_r", STR, "right record"),
+        ("record_key_l", STR, "left record's content key: lets the next sync reuse the pair"),
+        ("record_key_r", STR, "right record's content key"),
         ("match_probability", FLOAT, "Splink's probability that both rows are one child"),
         ("match_weight", FLOAT, "Splink's match weight"),
         ("levels", JSON, "comparison name → level label, for review"),
+        ("automatic", BOOL, "the model may merge the pair on its own (see linkage.link._mergeable)"),
     ),
 )
 
@@ -210,8 +249,12 @@ SYNCS = Table(
         ("started_at", TIMESTAMP, "UTC"),
         ("finished_at", TIMESTAMP, "UTC, NULL while running"),
         ("status", STR, "running / published / failed"),
-        ("linkage_mode", STR, "full / incremental"),
-        ("sources", JSON, "per source: files, missing, rows_read, rows_staged, rows_quarantined, rows_layout"),
+        ("linkage_mode", STR, "full / incremental, and the share of new records that decided it"),
+        (
+            "sources",
+            JSON,
+            "per source: files, missing, rows_read, rows_staged, rows_quarantined, rows_layout",
+        ),
         ("missing_sources", STR, "comma-joined source systems with no file in this sync"),
         ("message", STR, "why a sync failed; never personal data"),
     ),
@@ -313,7 +356,11 @@ CHILD_CATEGORIES = Table(
     "Child × category.",
     _cols(
         ("child_id", STR, "child"),
-        ("category", STR, "orphan / hiv / serious_illness / severe_disability / extreme_hardship / poor_family / left_behind / distressed / disabled"),
+        (
+            "category",
+            STR,
+            "orphan / hiv / serious_illness / severe_disability / extreme_hardship / poor_family / left_behind / distressed / disabled",
+        ),
         ("basis", STR, "registered / inferred"),
         ("evidence", JSON, "list of {system, file, row, field, value}"),
         ("rule", STR, "rule id and clause of the opinions"),
@@ -331,7 +378,11 @@ ENTITLEMENTS = Table(
         ("expected_amount", FLOAT, "元 per period; NULL for an in-kind benefit"),
         ("received_amount", FLOAT, "元 per period; NULL when nothing is recorded"),
         ("period", STR, "month / year / school_year"),
-        ("status", STR, "received (policy met) / underpaid (less than due) / missing (nothing paid or recorded)"),
+        (
+            "status",
+            STR,
+            "received (policy met) / underpaid (less than due) / missing (nothing paid or recorded)",
+        ),
         ("sync_id", INT, "sync"),
     ),
 )

@@ -248,7 +248,12 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(), nullable=True, comment="UTC"),
         sa.Column("finished_at", sa.DateTime(), nullable=True, comment="UTC, NULL while running"),
         sa.Column("status", sa.Text(), nullable=True, comment="running / published / failed"),
-        sa.Column("linkage_mode", sa.Text(), nullable=True, comment="full / incremental"),
+        sa.Column(
+            "linkage_mode",
+            sa.Text(),
+            nullable=True,
+            comment="full / incremental, and the share of new records that decided it",
+        ),
         sa.Column(
             "sources",
             sa.Text(),
@@ -498,7 +503,12 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(), nullable=True, comment="UTC"),
         sa.Column("finished_at", sa.DateTime(), nullable=True, comment="UTC, NULL while running"),
         sa.Column("status", sa.Text(), nullable=True, comment="running / published / failed"),
-        sa.Column("linkage_mode", sa.Text(), nullable=True, comment="full / incremental"),
+        sa.Column(
+            "linkage_mode",
+            sa.Text(),
+            nullable=True,
+            comment="full / incremental, and the share of new records that decided it",
+        ),
         sa.Column(
             "sources",
             sa.Text(),
@@ -536,6 +546,13 @@ def upgrade() -> None:
         sa.Column("record_id_l", sa.Text(), nullable=True, comment="left record"),
         sa.Column("record_id_r", sa.Text(), nullable=True, comment="right record"),
         sa.Column(
+            "record_key_l",
+            sa.Text(),
+            nullable=True,
+            comment="left record's content key: lets the next sync reuse the pair",
+        ),
+        sa.Column("record_key_r", sa.Text(), nullable=True, comment="right record's content key"),
+        sa.Column(
             "match_probability",
             sa.Float(),
             nullable=True,
@@ -543,6 +560,12 @@ def upgrade() -> None:
         ),
         sa.Column("match_weight", sa.Float(), nullable=True, comment="Splink's match weight"),
         sa.Column("levels", sa.Text(), nullable=True, comment="comparison name → level label, for review"),
+        sa.Column(
+            "automatic",
+            sa.Boolean(),
+            nullable=True,
+            comment="the model may merge the pair on its own (see linkage.link._mergeable)",
+        ),
         schema="work",
         comment="Scored record pairs above the lower review bound.",
     )
