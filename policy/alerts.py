@@ -60,6 +60,10 @@ UNREGISTERED = {
     "hardship_unregistered": "extreme_hardship",
     "left_behind_unregistered": "left_behind",
 }
+# 三（二）: a left-behind child is unregistered when it is not in the civil-affairs ledger
+# at all, whatever its labels there; a ledger child's care is judged on its ledger rows
+# instead (left_behind_unsupervised, 三（一）). The other two ask for the ledger label.
+NOT_ON_LEDGER = {"left_behind_unregistered"}
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,9 @@ def raise_alerts(
     """Every alert of the sync as gap_alerts rows (without the history columns)."""
     hits = [
         _from_entitlements(assessed),
-        _unregistered(membership(claims, "inferred"), membership(claims, "registered")),
+        _unregistered(
+            membership(claims, "inferred"), membership(claims, "registered"), extracts.of(LEDGER)["child_id"]
+        ),
         _family_doctor(extracts, member),
         _school(children, extracts, as_of, rules),
         _unsupervised(extracts, member, rules),
@@ -123,11 +129,15 @@ def _from_entitlements(assessed: Assessment) -> Hits:
     )
 
 
-def _unregistered(inferred: pd.DataFrame, registered: pd.DataFrame) -> Hits:
-    """Inferred but not registered; the inferred claim's evidence says why."""
+def _unregistered(inferred: pd.DataFrame, registered: pd.DataFrame, on_ledger: pd.Series) -> Hits:
+    """Inferred but not registered (for NOT_ON_LEDGER, not in the ledger at all); the
+    inferred claim's evidence says why."""
     frames = []
     for alert, category in UNREGISTERED.items():
-        is_registered = registered[category].reindex(inferred.index, fill_value=False)
+        if alert in NOT_ON_LEDGER:
+            is_registered = pd.Series(inferred.index.isin(on_ledger), index=inferred.index)
+        else:
+            is_registered = registered[category].reindex(inferred.index, fill_value=False)
         ids = inferred.index[inferred[category] & ~is_registered]
         frames.append(pd.DataFrame({"child_id": ids, "alert": alert, "reason": category}))
     reasons = pd.concat(frames, ignore_index=True)

@@ -39,11 +39,12 @@ from synth.layout import (
 )
 from synth.render import Context, render_columns
 from synth.rng import stream
-from synth.truth import EXTRACTS, derive, organisation
+from synth.truth import EXTRACTS, derive, organisation, written_id_usable
 from synth.world import World, build_world
 from synth.writers import write_csv, write_xls, write_xlsx
 
 LEDGER = "civil_affairs_children"
+ROSTERS = ("civil_affairs_assistance", "poverty_households")
 
 
 def write_city(
@@ -61,7 +62,6 @@ def write_city(
     ex = extracts_config()
     world = build_world(children, seed, as_of, r, cfg)
     frames = build_extracts(world, r, ex["labels"], as_of, seed)
-    categories, alerts = derive({s: frames[s] for s in EXTRACTS}, world.children, cfg["policy"], as_of)
 
     plans = _plans(frames, ex, cfg, r, as_of, seed)
     is_child = _is_child(world)
@@ -82,13 +82,16 @@ def write_city(
             layouts.append(layout.assign(source_file=plan.duplicate_as))
             counts[f"{plan.source}/{plan.duplicate_as}"] = len(rows)
 
+    written = pd.concat(records, ignore_index=True)
+    categories, alerts = derive(
+        {s: _with_written_ids(frames[s], s, written) for s in EXTRACTS}, world.children, cfg["policy"], as_of
+    )
+
     truth = out / "truth"
     truth.mkdir(parents=True, exist_ok=True)
-    pd.concat(records, ignore_index=True).assign(
-        is_child=lambda d: np.where(d["is_child"].astype(bool), "true", "false")
-    )[["source_system", "source_file", "source_sheet", "source_row", "person_id", "is_child", "mess"]].to_csv(
-        truth / "records.csv", index=False
-    )
+    written.assign(is_child=lambda d: np.where(d["is_child"].astype(bool), "true", "false"))[
+        ["source_system", "source_file", "source_sheet", "source_row", "person_id", "is_child", "mess"]
+    ].to_csv(truth / "records.csv", index=False)
     pd.concat(layouts, ignore_index=True).to_csv(truth / "layout.csv", index=False)
     _children_table(world).to_csv(truth / "children.csv", index=False)
     categories.to_csv(truth / "categories.csv", index=False)
@@ -194,6 +197,18 @@ def _write_file(
         source_system=plan.source, source_file=plan.name
     )[["source_system", "source_file", "source_sheet", "source_row", "kind"]]
     return records, layout_frame
+
+
+def _with_written_ids(frame: pd.DataFrame, source: str, written: pd.DataFrame) -> pd.DataFrame:
+    """A household roster's frame with ``id_usable``: whether any row written for the
+    person carries a usable identity number of its own (a roster row has no birth
+    date but the number's, registry.md); other frames as they are."""
+    if source not in ROSTERS:
+        return frame
+    rows = written[written["source_system"] == source]
+    clean = rows["person_id"].map(frame.groupby("person_id")["id_number"].first())
+    usable = written_id_usable(clean, rows["mess"]).groupby(rows["person_id"]).any()
+    return frame.assign(id_usable=frame["person_id"].map(usable).fillna(False).astype(bool))
 
 
 def _joined(n: int, mess: list[tuple[np.ndarray, str]]) -> np.ndarray:

@@ -4,6 +4,13 @@ This is the independent check of the project's rule engine, so it shares no code
 with ``policy/``. It reads only what the extracts say (before any mess), with
 perfect knowledge of which rows are the same person; where no extract says
 something (a parent's status, a birth date), it is not known here either.
+
+One consequence of the mess is the contract's, not the rules': a household-roster
+row has no birth date of its own, only its identity number's, so a roster row whose
+number is not usable *as written* (registry.md) makes nobody a child. A child known
+only from such rows is not in the registry, and not here. A roster frame may say so
+in an ``id_usable`` column (``city.write_city`` fills it from the rendered rows);
+without one, a non-blank clean number counts as usable.
 """
 
 from __future__ import annotations
@@ -83,11 +90,9 @@ def _facts(
     insurance = frames["health_insurance"]
     health = frames["health_conditions"]
 
-    seen = pd.concat(
-        [frames[s][["person_id", "id_number"]].assign(dated=s not in _ROSTERS) for s in EXTRACTS]
-    )
+    seen = pd.concat([frames[s][["person_id"]].assign(dated=_dated_rows(frames[s], s)) for s in EXTRACTS])
     seen = seen[seen["person_id"].isin(children["person_id"])]
-    dated = seen[seen["dated"] | (seen["id_number"].fillna("") != "")]["person_id"].unique()
+    dated = seen.loc[seen["dated"], "person_id"].unique()
     kids = children.set_index("person_id").loc[sorted(dated)]
     idx = kids.index
     f = pd.DataFrame(index=idx)
@@ -99,6 +104,7 @@ def _facts(
     for code in ("orphan", "unsupported", "hiv", "left_behind"):
         f[f"reg_{code}"] = _any(labels, labels["label"] == code, idx)
     f["on_ledger"] = idx.isin(ledger["person_id"])
+    f["labelled"] = _any(labels, labels["label"].fillna("") != "", idx)
     f["allowance"] = _max(ledger, "living_allowance", idx)
     f["unsupervised"] = _any(ledger, _unsupervised(ledger), idx)
 
@@ -151,6 +157,31 @@ def _facts(
 
 
 _ROSTERS = {"civil_affairs_assistance", "poverty_households"}
+# Spoilings of a row's own identity number that leave no usable number (sources.md):
+# blank, a wrong check digit, an Excel float or zeroed tail, a 15-digit legacy number.
+UNUSABLE_ID_MESS = frozenset({"id_blank", "id_bad_check", "id_excel_float", "id_zeroed", "id_legacy15"})
+
+
+def written_id_usable(clean_id: pd.Series, mess: pd.Series) -> pd.Series:
+    """Whether a row's own identity number, as written, is one the registry may use.
+
+    ``clean_id`` is the number before the mess, ``mess`` the row's comma-joined mess
+    codes. Unusable: blank, spoilt beyond repair (``UNUSABLE_ID_MESS``), or ending in
+    ``000`` — Excel's zeroed tail, suspect even when the check digit passes (sources.md).
+    """
+    number = clean_id.fillna("").astype(str)
+    spoilt = mess.fillna("").str.split(",").map(lambda codes: not UNUSABLE_ID_MESS.isdisjoint(codes))
+    return (number.ne("") & ~number.str.endswith("000") & ~spoilt.astype(bool)).astype(bool)
+
+
+def _dated_rows(frame: pd.DataFrame, source: str) -> pd.Series:
+    """Rows that give their person a birth date: any row of a dated extract; a roster
+    row only through a usable identity number."""
+    if source not in _ROSTERS:
+        return pd.Series(True, index=frame.index)
+    if "id_usable" in frame:
+        return frame["id_usable"].astype("boolean").fillna(False).astype(bool)
+    return frame["id_number"].fillna("").ne("")
 
 
 def _unsupervised(ledger: pd.DataFrame) -> pd.Series:
@@ -211,17 +242,19 @@ def _parents(ledger: pd.DataFrame, assistance: pd.DataFrame, poverty: pd.DataFra
     )
     linked = links.join(per_parent, on="parent")
     linked[["lost", "unable", "away"]] = linked[["lost", "unable", "away"]].eq(True)
-    per_child = linked.groupby("child").agg(
-        n=("parent", "size"), lost=("lost", "sum"), unable=("unable", "sum"), away=("away", "sum")
-    )
-    two = per_child["n"] == 2
+    # "one parent ... and the other ...": the two facts must be about two parents, so a
+    # parent recorded both dead and in prison (or away and ill) is not the pair alone.
+    two = linked[linked.groupby("child")["parent"].transform("size") == 2].sort_values(["child", "parent"])
+    first, second = (two.groupby("child").nth(i).set_index("child") for i in (0, 1))
+
+    def pair(a: str, b: str) -> pd.Series:
+        return (first[a] & second[b]) | (first[b] & second[a])
+
     return pd.DataFrame(
         {
-            "both_lost": two & (per_child["lost"] == 2),
-            "unable_pair": two
-            & ((per_child["unable"] == 2) | ((per_child["lost"] == 1) & (per_child["unable"] == 1))),
-            "away_pair": two
-            & ((per_child["away"] == 2) | ((per_child["away"] == 1) & (per_child["unable"] == 1))),
+            "both_lost": pair("lost", "lost"),
+            "unable_pair": pair("unable", "unable") | pair("lost", "unable"),
+            "away_pair": pair("away", "away") | pair("away", "unable"),
         }
     )
 
@@ -292,7 +325,9 @@ def _alerts(f: pd.DataFrame, c: pd.DataFrame, policy: dict) -> pd.DataFrame:
     a["left_behind_unsupervised"] = c["left_behind"] & f["on_ledger"] & f["unsupervised"]
     over_18 = f["age"] >= policy["child_age"]
     over_16 = f["age"] >= policy["left_behind_age"]
-    a["aged_out"] = f["on_ledger"] & (over_18 | (over_16 & f["reg_left_behind"]))
+    # "registered ... as a child category whose age limit has passed": a ledger row
+    # without any 儿童类别 names no category, so no limit.
+    a["aged_out"] = f["labelled"] & (over_18 | (over_16 & f["reg_left_behind"]))
     return a
 
 

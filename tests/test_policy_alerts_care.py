@@ -144,12 +144,32 @@ def test_an_enrolled_row_outweighs_an_old_dropout_row_clause_2_2_3_3() -> None:
 # left_behind_unregistered — 三（二）
 
 
-@pytest.mark.parametrize(("labels", "raised"), [(None, True), ("poor", True), ("left_behind", False)])
-def test_left_behind_unregistered_clause_3_2(labels, raised: bool) -> None:
+@pytest.mark.parametrize("labels", [None, "poor", "left_behind"])
+def test_a_left_behind_child_in_the_ledger_is_not_unregistered_clause_3_2(labels) -> None:
+    """policy.md: "inferred left_behind, not in the civil-affairs ledger" — a ledger row
+    under any label (or none) is a registration; its care is judged on that row (三（一）)."""
     sync = Sync()
     sync.child("c1")
     sync.record(LEDGER, "c1", ledger_categories=labels, guardian_name="李秀英", **AWAY_PARENTS)
-    assert ("left_behind_unregistered" in alerts_of(sync.run(), "c1")) == raised
+    assert "left_behind_unregistered" not in alerts_of(sync.run(), "c1")
+
+
+def test_left_behind_unregistered_when_not_in_the_ledger_clause_3_2() -> None:
+    sync = Sync()
+    sync.child("c1")
+    sync.child("c2")
+    for child in ("c1", "c2"):
+        sync.household(
+            POVERTY,
+            f"H{child}",
+            head={"sex": "M", "work_status": "province"},
+            spouse={"sex": "F", "work_status": "out_of_province"},
+            son={"child_id": child},
+        )
+    sync.record(LEDGER, "c2", ledger_categories="poor", guardian_name="李秀英")
+    result = sync.run()
+    assert "left_behind_unregistered" in alerts_of(result, "c1")
+    assert "left_behind_unregistered" not in alerts_of(result, "c2")
 
 
 @pytest.mark.parametrize(("age", "raised"), [(15, True), (16, False)])

@@ -159,6 +159,28 @@ def test_extreme_hardship_inferred_from_parents_unable_clause_2_1_4(
     assert (("extreme_hardship", "inferred") in found) == holds
 
 
+def test_one_parent_and_the_other_are_two_parents_clause_2_1_4_and_3() -> None:
+    """A father recorded dead on one ledger row and in prison on another, beside a well
+    mother, is no pair; a father ill and working away beside a mother in prison is both
+    pairs (both unable; one away, the other unable). The truth engine reads it so too."""
+    father = {"father_id": "510411198001010011"}
+    sync = Sync()
+    sync.child("c1")
+    sync.record(LEDGER, "c1", father_status="dead", mother_status="normal", **father)
+    sync.record(LEDGER, "c1", father_status="prison", mother_status="normal", **father)
+    sync.child("c2")
+    sync.record(LEDGER, "c2", father_id="510411198001010038", father_status="ill", mother_status="prison")
+    sync.household(
+        POVERTY,
+        "H2",
+        head={"sex": "M", "id_number": "510411198001010038", "work_status": "out_of_province"},
+        son={"child_id": "c2"},
+    )
+    result = sync.run()
+    assert not {c for c, _ in categories_of(result, "c1")} & {"extreme_hardship", "orphan", "left_behind"}
+    assert {("extreme_hardship", "inferred"), ("left_behind", "inferred")} <= categories_of(result, "c2")
+
+
 def test_extreme_hardship_registered_as_unsupported_clause_2_1_4() -> None:
     assert ("extreme_hardship", "registered") in _one_child(ledger_categories="unsupported")
 

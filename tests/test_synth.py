@@ -20,7 +20,7 @@ from stdnum.cn import ric
 
 from synth import default_rates, write_city
 from synth.config import merged_rates
-from synth.truth import derive
+from synth.truth import derive, written_id_usable
 
 AS_OF = date(2026, 11, 30)
 
@@ -448,7 +448,12 @@ COLUMNS = {
 
 
 def derived(rows: dict[str, list[dict]], births: dict[str, str], rural: tuple[str, ...] = ()):
-    frames = {s: pd.DataFrame(rows.get(s, []), columns=cols) for s, cols in COLUMNS.items()}
+    frames = {
+        s: pd.DataFrame(
+            rows.get(s, []), columns=cols + sorted({k for r in rows.get(s, []) for k in r} - {*cols})
+        )
+        for s, cols in COLUMNS.items()
+    }
     for frame in frames.values():
         frame["id_number"] = frame["id_number"].fillna("510411000000000000")
     kids = pd.DataFrame({"person_id": list(births), "birth": pd.to_datetime(list(births.values()))})
@@ -640,3 +645,140 @@ def test_disability_allowance_tier_and_serious_illness_by_cost():
     assert cats["costly"] == {"serious_illness", "distressed"}
     assert alerts["costly"] == {"family_doctor_unsigned"}
     assert "said_no" not in cats and "said_no" not in alerts
+
+
+def test_a_roster_row_without_a_usable_number_as_written_makes_nobody_a_child():
+    """registry.md: a roster row has no birth date but its number's; one without a usable
+    number is a child's only when joined to a child's records. A child known only from
+    such rows is not in the registry, so not in the truth; with any dated row it is."""
+    births = {"roster_only": "2015-01-01", "also_at_school": "2015-01-01", "usable": "2015-01-01"}
+    assistance = [
+        {
+            "person_id": p,
+            "household_no": p,
+            "relationship": "son",
+            "assistance_type": "rural_dibao",
+            "id_usable": ok,
+        }
+        for p, ok in (("roster_only", False), ("also_at_school", False), ("usable", True))
+    ]
+    cats, alerts = derived(
+        {"civil_affairs_assistance": assistance, "education_students": [enrolled("also_at_school")]}, births
+    )
+    assert "roster_only" not in cats and "roster_only" not in alerts
+    assert cats["also_at_school"] == {"poor_family", "distressed"}
+    assert cats["usable"] == {"poor_family", "distressed"}
+
+
+def test_written_id_usable_follows_the_spoiling_and_the_zeroed_tail():
+    clean = pd.Series(
+        ["510411201501010012", "510411201501010012", "510411201501011000", "", None, "51041120150101001X"]
+    )
+    mess = pd.Series(
+        ["id_fullwidth,name_spaces", "date_text,id_zeroed", "", "", "", "other_id_blank,id_lower_x"]
+    )
+    assert written_id_usable(clean, mess).tolist() == [True, False, False, False, False, True]
+    for code in ("id_blank", "id_bad_check", "id_excel_float", "id_legacy15"):
+        assert not written_id_usable(clean[:1], pd.Series([code])).iat[0]
+
+
+def test_truth_knows_no_child_whose_only_rows_are_rosters_without_a_usable_number(tmp_path):
+    """With numbers spoilt often and few children insured or at school (so many are known
+    from rosters alone), every child the truth categorises has a row that dates it: a row
+    of a dated extract, or a roster row whose own number survives as written."""
+    spoil = {"id_blank": 0.3, "id_zeroed": 0.2, "id_excel_float": 0.1, "id_bad_check": 0.1}
+    unseen = {
+        "insured": 0.0,
+        "insurance_previous_year": 0.0,
+        "compulsory_no_row": 0.9,
+        "preschool_enrolled": 0.0,
+    }
+    write_city(tmp_path, children=1_500, seed=4, as_of=AS_OF, rates=spoil | unseen)
+    records = truth(tmp_path, "records")
+    kids = truth(tmp_path, "children").set_index("person_id")
+    roster = records["source_system"].isin(["civil_affairs_assistance", "poverty_households"])
+    own = records["mess"].str.split(",").map(lambda codes: {c for c in codes if c.startswith("id_")})
+    spoilt = own.map(
+        lambda codes: bool(codes & {"id_blank", "id_zeroed", "id_excel_float", "id_bad_check", "id_legacy15"})
+    )
+    number = records["person_id"].map(kids["id_number"]).fillna("")
+    dates = ~roster | (~spoilt & number.ne("") & ~number.str.endswith("000"))
+    dated = set(records.loc[dates, "person_id"])
+    categorised = set(truth(tmp_path, "categories")["person_id"]) | set(
+        truth(tmp_path, "alerts")["person_id"]
+    )
+    roster_only = set(records.loc[roster, "person_id"]) - set(records.loc[~roster, "person_id"])
+    assert roster_only & set(kids.index) - dated, "the spoil rates leave some roster-only child undated"
+    assert categorised <= dated
+
+
+def test_one_parent_and_the_other_means_two_parents():
+    """policy.md: "one parent is 死亡/失踪 and the other unable", "one works away and the other
+    is unable". A parent recorded dead on one ledger row and in prison on a sibling's (or
+    away on a roster and ill on the ledger) is one parent: with the other parent well,
+    that is no pair. A parent away and ill beside an unable one still makes both pairs."""
+    births = {"c1": "2015-01-01", "c2": "2016-01-01", "c3": "2015-01-01", "c4": "2015-01-01"}
+    base = {
+        "living_allowance": 0.0,
+        "lives_alone": False,
+        "guardian_name": "某某",
+        "guardian_relation": "grandmother",
+    }
+
+    def ledger(pid: str, father: str, father_status: str, mother: str, mother_status: str) -> dict:
+        return {
+            **base,
+            "person_id": pid,
+            "labels": "other",
+            "father_pid": father,
+            "father_status": father_status,
+            "mother_pid": mother,
+            "mother_status": mother_status,
+        }
+
+    rows = [
+        ledger("c1", "F1", "dead", "M1", "normal"),
+        ledger("c2", "F1", "prison", "M1", "normal"),
+        ledger("c3", "F3", "ill", "M3", "normal"),
+        ledger("c4", "F4", "ill", "M4", "prison"),
+    ]
+    poverty = [
+        {"person_id": "F3", "household_no": "h3", "relationship": "head", "work_status": "out_of_province"},
+        {"person_id": "M3", "household_no": "h3", "relationship": "spouse", "work_status": "none"},
+        {"person_id": "c3", "household_no": "h3", "relationship": "son", "school_status": "小学三年级"},
+        {"person_id": "F4", "household_no": "h4", "relationship": "head", "work_status": "out_of_province"},
+        {"person_id": "M4", "household_no": "h4", "relationship": "spouse", "work_status": "none"},
+        {"person_id": "c4", "household_no": "h4", "relationship": "son", "school_status": "小学三年级"},
+    ]
+    cats, _ = derived(
+        {
+            "civil_affairs_children": rows,
+            "poverty_households": poverty,
+            "education_students": [enrolled(p) for p in births],
+            "health_insurance": [paid(p, subsidy="full_poverty") for p in births],
+        },
+        births,
+        rural=tuple(births),
+    )
+    assert "extreme_hardship" not in cats.get("c1", set()) | cats.get("c2", set())
+    assert "left_behind" not in cats["c3"]
+    assert {"extreme_hardship", "left_behind"} <= cats["c4"]
+
+
+def test_aged_out_needs_a_category_on_the_ledger():
+    """policy.md: "registered by civil affairs as a child category whose age limit has
+    passed" — a ledger row naming no 儿童类别 has no limit to pass (the engine reads it so)."""
+    births = {"labelled": "2008-05-05", "unlabelled": "2008-05-05"}
+    base = {
+        "living_allowance": 0.0,
+        "lives_alone": False,
+        "guardian_name": "某某",
+        "guardian_relation": "grandmother",
+    }
+    ledger = [
+        {**base, "person_id": "labelled", "labels": "poor"},
+        {**base, "person_id": "unlabelled", "labels": ""},
+    ]
+    _, alerts = derived({"civil_affairs_children": ledger}, births)
+    assert alerts["labelled"] == {"aged_out"}
+    assert "unlabelled" not in alerts
