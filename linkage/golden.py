@@ -36,16 +36,28 @@ GOLDEN_FIELDS = [
 ]
 
 
-def _best(records: pd.DataFrame, field: str) -> pd.Series:
-    """Per child: the most common non-null value in the most trusted source holding one."""
-    values = records[["child_id", "trust", "order", field]].dropna(subset=[field])
-    counts = values.groupby(["child_id", "trust", field], sort=False).agg(
-        n=("order", "size"), first=("order", "min")
-    )
-    counts = counts.reset_index().sort_values(
-        ["child_id", "trust", "n", "first"], ascending=[True, True, False, True]
-    )
-    return counts.drop_duplicates("child_id").set_index("child_id")[field]
+def _best_values(rec: pd.DataFrame) -> pd.DataFrame:
+    """Per child and field: the most common non-null value in the most trusted source
+    holding one (ties: the earliest row). One DuckDB pass per field: pandas group-bys
+    over 400,000 rows took 20 s for the twelve fields."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("rec", rec)
+    out = pd.DataFrame(index=pd.Index(sorted(rec["child_id"].unique()), name="child_id"))
+    for field in [*GOLDEN_FIELDS, "id_birth"]:
+        best = con.execute(
+            f"""
+            WITH counted AS (
+                SELECT child_id, trust, "{field}" AS value, count(*) AS n, min("order") AS first
+                FROM rec WHERE "{field}" IS NOT NULL GROUP BY ALL
+            )
+            SELECT child_id, arg_min(value, [trust, -n, first]) AS value FROM counted GROUP BY child_id
+            """
+        ).df()
+        out[field] = best.set_index("child_id")["value"]
+    con.close()
+    return out
 
 
 def golden_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -56,20 +68,17 @@ def golden_records(records: pd.DataFrame) -> pd.DataFrame:
     not move the child's age.
     """
     trust = {s: i for i, s in enumerate(SOURCE_TRUST)}
-    rec = records.assign(
-        trust=records["source_system"].map(trust).fillna(len(trust)),
+    rec = records[["child_id", "source_system", "birth_date_from_id", *GOLDEN_FIELDS]].assign(
+        trust=records["source_system"].map(trust).fillna(len(trust)).astype("int64"),
         order=range(len(records)),
+        id_birth=records["birth_date_from_id"].where(records["id_number"].notna()),
     )
-    out = pd.DataFrame(index=pd.Index(sorted(rec["child_id"].unique()), name="child_id"))
-    for field in GOLDEN_FIELDS:
-        out[field] = _best(rec, field)
-    from_id = _best(
-        rec.assign(id_birth=rec["birth_date_from_id"].where(rec["id_number"].notna())), "id_birth"
-    )
-    out["birth_date"] = from_id.reindex(out.index).fillna(out["birth_date"])
-    sex_from_id = out["id_number"].str[16].map(lambda d: None if pd.isna(d) else ("M" if int(d) % 2 else "F"))
-    out["sex"] = sex_from_id.fillna(out["sex"])
-    grouped = rec.groupby("child_id")
-    out["n_records"] = grouped.size()
-    out["sources"] = grouped["source_system"].agg(lambda s: ",".join(sorted(set(s))))
-    return out.reset_index()
+    out = _best_values(rec)
+    out["birth_date"] = pd.to_datetime(out["id_birth"]).fillna(pd.to_datetime(out["birth_date"]))
+    odd = pd.to_numeric(out["id_number"].str[16], errors="coerce") % 2
+    out["sex"] = odd.map({1: "M", 0: "F"}).fillna(out["sex"])
+    sources = rec[["child_id", "source_system"]].drop_duplicates().sort_values(["child_id", "source_system"])
+    grouped = sources.groupby("child_id")["source_system"]
+    out["n_records"] = rec.groupby("child_id").size()
+    out["sources"] = grouped.agg(",".join)
+    return out.drop(columns="id_birth").reset_index()

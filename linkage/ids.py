@@ -26,8 +26,8 @@ class IdAssignment:
     lineage: pd.DataFrame  # old_child_id, new_child_id, event, n_records
 
 
-def _new_id(keys: list[str], taken: set[str]) -> str:
-    digest = hashlib.sha1("|".join(sorted(keys)).encode()).hexdigest()
+def _new_id(joined_keys: str, taken: set[str]) -> str:
+    digest = hashlib.sha1(joined_keys.encode()).hexdigest()
     salt = 0
     while (candidate := "C" + hashlib.sha1(f"{digest}:{salt}".encode()).hexdigest()[:11].upper()) in taken:
         salt += 1
@@ -61,7 +61,8 @@ def assign_ids(
     kept = owner.drop_duplicates("cluster_id").set_index("cluster_id")["old_id"]
 
     taken = set(known_ids or ()) | set(prev.values())
-    keys_by_cluster = frame.groupby("cluster_id", sort=True)["record_key"].apply(list)
+    sorted_keys = frame[["cluster_id", "record_key"]].sort_values(["cluster_id", "record_key"])
+    keys_by_cluster = sorted_keys.groupby("cluster_id", sort=True)["record_key"].agg("|".join)
     child_of: dict[str, str] = {}
     for cluster_id, keys in keys_by_cluster.items():
         if cluster_id in kept.index:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,20 @@ class Linked:
     review: pd.DataFrame  # registry.review_pairs rows for this sync
     lineage: pd.DataFrame  # registry.child_id_lineage rows for this sync
     mode: str  # full / incremental, with the share of new records
+    seconds: dict[str, float]  # time per part: prepare, score, cluster, ids, golden
+
+
+class _Clock:
+    """Seconds spent in each part of the linkage, for the sync's metadata and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 def pair_id(key_a: str, key_b: str) -> str:
@@ -144,8 +159,10 @@ def link(
     pairs involving them are scored and the rest are taken from ``previous_pairs``;
     clustering and ids then run over everything, as in a full run.
     """
+    clock = _Clock()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = linkage_frame(candidates)
+    clock.lap("prepare")
     is_new = ~candidates["record_key"].isin(set(previous["record_key"]))
     incremental = (
         previous_pairs is not None
@@ -160,6 +177,7 @@ def link(
     else:
         pairs = _score_pairs(frame, model, config, db_api)
     mode = f"{'incremental' if incremental else 'full'} ({is_new.mean():.1%} new records)"
+    clock.lap("score")
 
     keys = dict(zip(candidates["record_id"], candidates["record_key"], strict=True))
     pairs = pairs.assign(
@@ -175,6 +193,7 @@ def link(
         cannot,
     )
 
+    clock.lap("cluster")
     # An undetermined roster row that joined no child's record is not a child.
     clusters = clusters.merge(candidates[["record_id", "record_key", "role"]], on="record_id")
     has_child = clusters["role"].eq("child").groupby(clusters["cluster_id"]).transform("max")
@@ -182,12 +201,16 @@ def link(
 
     ids = assign_ids(clusters[["record_id", "record_key", "cluster_id"]], previous, known_ids)
     records = ids.records.merge(clusters[["record_id", "match_probability"]], on="record_id")
+    clock.lap("ids")
     child_rows = staged.merge(records[["record_id", "child_id"]], on="record_id")
+    children = golden_records(child_rows)
+    clock.lap("golden")
     return Linked(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],
-        children=golden_records(child_rows),
+        children=children,
         pairs=pairs,
         review=_review_queue(pairs, set(decisions.get("pair_id", pd.Series(dtype=str))), config),
         lineage=ids.lineage,
         mode=mode,
+        seconds=clock.laps,
     )
