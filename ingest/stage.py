@@ -166,6 +166,8 @@ def parse_fields(cells: Columns, mapping: Mapping, flags: Notes) -> Columns:
                 out["id_candidate"], out["id_status"] = values["id_candidate"], values["status"]
         elif spec.parser == "village":
             out[spec.field], out[f"{spec.field}_kind"] = values["village"], values["kind"]
+        elif spec.parser == "address":
+            continue  # fills place columns only where the extract has none: after the loop
         elif spec.parser == "date":
             out[spec.field] = as_datetime(values)
         else:
@@ -174,9 +176,20 @@ def parse_fields(cells: Columns, mapping: Mapping, flags: Notes) -> Columns:
             unread = out[spec.field].isna()
             out[spec.field] = out[spec.field].where(~unread | present_among(raw, unread), spec.default)
     index = next(iter(cells.values())).index
+    if "address" in cells and "address" in mapping.columns:
+        _fill_place_from_address(out, parse_column(cells["address"], mapping.columns["address"]).values)
     for column, value in mapping.constants.items():
         out[column] = pd.Series(value, index=index, dtype=object)
     return out
+
+
+def _fill_place_from_address(out: Columns, address: pd.DataFrame) -> None:
+    """Township and village from the address where the extract has no column for them."""
+    for column in ("township", "village", "village_kind"):
+        if column in out:
+            out[column] = out[column].where(out[column].notna(), address[column])
+        else:
+            out[column] = address[column]
 
 
 def as_datetime(values: pd.Series) -> pd.Series:
@@ -364,6 +377,7 @@ def _stage_source(
     if "household_number" in values:
         number = values["household_number"]
         out["household_id"] = (mapping.source_system + ":" + number).where(number.notna(), None)
+        out["head_name"] = _head_names(out)
     out["id_status"] = out["id_status"].fillna("missing")
     out["flags"] = flags.joined()
     out["sync_id"] = pd.Series(sync_id, index=index)
@@ -375,6 +389,16 @@ def _stage_source(
     unidentified = fields.loc[~identified]
     reasons = _unidentified_reasons(unidentified, out["id_status"][~identified], usable.headers)
     return kept, _quarantine(unidentified, reasons, sync_id)
+
+
+def _head_names(out: Columns) -> pd.Series:
+    """户主姓名 for every member of a roster household, taken from the head's own row
+    where the extract has no such column (the poverty roster): linkage compares it
+    with the guardian and parents named by other departments."""
+    is_head = out["relationship"] == "head"
+    heads = pd.DataFrame({"household": out["household_id"][is_head], "name": out["name"][is_head]}).dropna()
+    head_of = heads.drop_duplicates("household").set_index("household")["name"]
+    return out["head_name"].where(out["head_name"].notna(), out["household_id"].map(head_of))
 
 
 NAME_KEYS = ("name_norm", "name_pinyin", "name_pinyin_folded", "surname_pinyin", "given_pinyin")

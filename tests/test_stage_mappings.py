@@ -30,15 +30,15 @@ CONTRACT = {
     "disability_certificates": {
         "姓名": "name", "性别": "sex", "出生日期": "birth_date", "民族": "ethnicity", "残疾人证号": "certificate_number",
         "身份证号": "id_number", "残疾类别": "disability_category", "残疾等级": "disability_grade", "孤独症": "autism",
-        "户籍地址": None, "户口性质": "hukou", "监护人姓名": "guardian_name", "监护人联系电话": "guardian_phone",
+        "户籍地址": "address", "户口性质": "hukou", "监护人姓名": "guardian_name", "监护人联系电话": "guardian_phone",
         "康复服务状况": "rehab_received", "困境儿童帮扶金（元/月）": "disability_allowance",
         "在校残疾学生生活补助（元/年）": "disabled_student_subsidy", "发证日期": "certificate_date",
     },
     "education_students": {
         "学校标识码": "school_id", "学校名称": None, "学校所在区县": "county_code", "学段": "school_stage", "年级": "grade",
         "班级": None, "全国学籍号": "student_number", "姓名": "name", "性别": "sex", "出生日期": "birth_date",
-        "民族": "ethnicity", "身份证件类型": None, "身份证件号": "id_number", "户口性质": "hukou", "户口所在地": None,
-        "现住址": None, "就读方式": "boarding", "是否留守儿童": "school_flags.left_behind", "是否孤儿": "school_flags.orphan",
+        "民族": "ethnicity", "身份证件类型": None, "身份证件号": "id_number", "户口性质": "hukou", "户口所在地": "address",
+        "现住址": "address", "就读方式": "boarding", "是否留守儿童": "school_flags.left_behind", "是否孤儿": "school_flags.orphan",
         "是否残疾": "school_flags.disabled", "残疾类型": None, "是否建档立卡贫困户": "school_flags.poor",
         "学籍状态": "enrolment_status", "监护人姓名": "guardian_name", "监护人关系": "guardian_relation",
         "监护人联系电话": "guardian_phone", "寄宿生生活补助（元/年）": "boarding_subsidy",
@@ -49,7 +49,7 @@ CONTRACT = {
         "资助类别": "insurance_subsidy", "资助金额（元）": "insurance_subsidy_amount", "大病保险": None,
     },
     "health_conditions": {
-        "患者姓名": "name", "身份证号": "id_number", "性别": "sex", "出生日期": "birth_date", "现住址": None,
+        "患者姓名": "name", "身份证号": "id_number", "性别": "sex", "出生日期": "birth_date", "现住址": "address",
         "监护人姓名": "guardian_name", "诊断编码": "diagnosis_code", "诊断名称": "diagnosis_name", "确诊日期": "diagnosis_date",
         "年度个人自付医疗费用（元）": "out_of_pocket", "是否达到大病保险起付线": "reaches_deductible",
         "家庭医生签约状态": "family_doctor_signed",

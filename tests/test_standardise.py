@@ -349,3 +349,18 @@ def test_apply_unique_spreads_named_tuples_into_columns():
     out = apply_unique(pd.Series(["大田村", "炳草岗社区", None]), normalise_village)
     assert out.columns.tolist() == ["village", "kind"]
     assert out["kind"].tolist() == ["village", "community", None]
+
+
+def test_parse_address_finds_township_and_village_in_free_text():
+    """sources.md: township and village names drift; addresses carry them for extracts without place columns."""
+    from linkage.standardise import parse_address
+
+    assert parse_address("攀枝花市米易县攀莲镇龙华村3组") == ("攀莲", "龙华", "village")
+    assert parse_address("四川省攀枝花市东区炳草岗街道办事处人民街社区居委会") == (
+        "炳草岗",
+        "人民街",
+        "community",
+    )
+    assert parse_address("仁和区大田镇") == ("大田", None, None)
+    assert parse_address("米易县") == (None, None, None)
+    assert parse_address(None) == (None, None, None)
