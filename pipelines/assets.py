@@ -49,7 +49,8 @@ def staged_records(warehouse: Warehouse) -> dg.MaterializeResult:
     group_name=GROUP, deps=[staged_records], description="Pairs, clusters, stable child ids, golden records."
 )
 def linked_children(warehouse: Warehouse, settings: SyncSettings) -> dg.MaterializeResult:
-    return dg.MaterializeResult(metadata=_guarded(warehouse, steps.link_step, Path(settings.inbox)))
+    metadata = _guarded(warehouse, steps.link_step, Path(settings.inbox), settings.linkage_db_api())
+    return dg.MaterializeResult(metadata=metadata)
 
 
 @dg.asset(group_name=GROUP, deps=[linked_children], description="Categories, entitlements and gap alerts.")

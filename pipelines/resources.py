@@ -31,6 +31,20 @@ class SyncSettings(dg.ConfigurableResource):
     as_of: str = ""
     exports: str = "var/exports"
     linkage_backend: str = "duckdb"  # or "spark"
+    spark_master: str = "local[2]"
+    spark_checkpoint_dir: str = ""  # shared storage on a cluster; a temporary folder in local mode
+
+    def linkage_db_api(self):
+        """Splink's backend for the linkage stage: None means DuckDB on its own database."""
+        if self.linkage_backend == "duckdb":
+            return None
+        if self.linkage_backend != "spark":
+            raise ValueError(f"linkage_backend must be duckdb or spark, not {self.linkage_backend}")
+        from linkage.spark import spark_api, spark_session
+
+        return spark_api(
+            spark_session(master=self.spark_master, checkpoint_dir=self.spark_checkpoint_dir or None)
+        )
 
     def as_of_date(self) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else date.today()
@@ -45,5 +59,7 @@ def from_env() -> dict[str, dg.ConfigurableResource]:
             as_of=os.environ.get("CHILDREG_AS_OF", ""),
             exports=os.environ.get("CHILDREG_EXPORTS", "var/exports"),
             linkage_backend=os.environ.get("CHILDREG_LINKAGE_BACKEND", "duckdb"),
+            spark_master=os.environ.get("CHILDREG_SPARK_MASTER", "local[2]"),
+            spark_checkpoint_dir=os.environ.get("CHILDREG_SPARK_CHECKPOINT_DIR", ""),
         ),
     }

@@ -274,6 +274,7 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         "adult_records": len(adult_records),
         "pairs": len(linked.pairs),
         "review_pairs": len(linked.review),
+        **{f"seconds_{part}": t for part, t in linked.seconds.items()},
     }
 
 
