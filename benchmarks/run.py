@@ -108,13 +108,22 @@ def run_city(children: int, keep: Path | None) -> dict:
         counts, synth_seconds = {}, None
     warehouse = base / "w.duckdb"
     warehouse.unlink(missing_ok=True)
-    # A fresh process per city: its peak memory is its own.
-    code = (
-        "import json, sys; from pathlib import Path; from benchmarks.run import measure_sync; "
-        f"print(json.dumps(measure_sync(Path({str(city / 'inbox')!r}), Path({str(warehouse)!r}), "
-        f"Path({str(base / 'exports')!r}))))"
+    # A fresh process per city: its peak memory is its own. (Run as a module, not with
+    # ``python -c``: under -c GX's pyspark probe runs a pyspark doctest that exits.)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.run",
+            "--measure",
+            str(city / "inbox"),
+            str(warehouse),
+            str(base / "exports"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result.update(
         children=children, rows=sum(counts.values()) or None, synth_seconds=synth_seconds, machine=_machine()
@@ -142,7 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, nargs="+", default=[20_000, 200_000])
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep cities under this folder")
+    parser.add_argument(
+        "--measure", nargs=3, type=Path, metavar=("INBOX", "WAREHOUSE", "EXPORTS"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
+    if args.measure:
+        print(json.dumps(measure_sync(*args.measure)))
+        return 0
     RESULTS.mkdir(exist_ok=True)
     results = []
     for n in args.children:
