@@ -36,8 +36,8 @@ def raw_rows(warehouse: Warehouse, settings: SyncSettings) -> dg.MaterializeResu
 
 
 @dg.asset(group_name=GROUP, deps=[raw_rows], description="Canonical person rows per extract; quarantine.")
-def staged_records(warehouse: Warehouse) -> dg.MaterializeResult:
-    sources = _guarded(warehouse, steps.stage_step)
+def staged_records(warehouse: Warehouse, settings: SyncSettings) -> dg.MaterializeResult:
+    sources = _guarded(warehouse, steps.stage_step, Path(settings.exports) / "data_docs")
     return dg.MaterializeResult(
         metadata={
             f"{s}.{k}": v for s, figures in sources.items() for k, v in figures.items() if isinstance(v, int)

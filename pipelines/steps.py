@@ -122,12 +122,13 @@ def read_step(engine: sa.Engine, inbox: Path, as_of: date) -> SyncRef:
     return ref
 
 
-def stage_step(engine: sa.Engine) -> dict[str, dict]:
+def stage_step(engine: sa.Engine, docs_dir: Path | None = None) -> dict[str, dict]:
     """Stage the raw rows; validate each extract; quarantine what cannot be staged.
 
     An extract whose suite fails an extract-level expectation (a wrong file, a
     missing header) is blocked: its rows go to quarantine with the suite's message,
-    and the other extracts go on.
+    and the other extracts go on. With ``docs_dir``, Great Expectations writes its
+    Data Docs there (counts and rates only; no person's values).
     """
     from expectations import blocking_message, validate_staged
     from ingest.stage import stage, stage_staff
@@ -140,7 +141,7 @@ def stage_step(engine: sa.Engine) -> dict[str, dict]:
     staff = stage_staff(raw)
     outcomes = []
     for source, rows in staged.groupby("source_system", sort=True):
-        result = validate_staged(source, rows, ref.as_of)
+        result = validate_staged(source, rows, ref.as_of, docs_dir=docs_dir)
         outcomes.extend(result.outcomes)
         if result.blocking:
             message = blocking_message(result)
