@@ -235,3 +235,15 @@ def test_merged_cells_and_group_labels_over_two_header_rows(tmp_path):
     assert (first["父亲姓名"], first["母亲状况"], first["儿童姓名"]) == ("张大", "外出务工", "张三")
     assert second["区县"] == "仁和区"  # a county written once down a merged block
     assert read.rows_layout == 1
+
+
+def test_total_row_with_counts_in_the_name_and_number_columns_is_layout(tmp_path):
+    """sources.md: footer rows after the data (合计); a count in the name column is no name."""
+    from ingest.read import read_file
+
+    text = "参保地行政区划,姓名,公民身份号码,性别\n510411,张三,510411201503021234,男\n合计,1人,,\n"
+    read = read_file("参保202611.csv", text.encode("utf-8"), "health_insurance", 1)
+    assert read.rows_read == 1 and read.rows_layout == 1
+    text = "患者姓名,身份证号,性别,出生日期\n李四,510411201503021234,女,2015-03-02\n合计,1人,,\n"
+    read = read_file("登记.csv", text.encode("utf-8"), "health_conditions", 1)
+    assert read.rows_read == 1 and read.rows_layout == 1
