@@ -70,18 +70,23 @@ def _decided_links(
     return must, cannot
 
 
-def _mergeable(levels: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Series:
+# Name levels (positions in comparisons.name()) that say "the same name, spelt alike":
+# exact, same pinyin, same Sichuan-folded pinyin. -1 is a missing name.
+SAME_SOUNDING_NAME = (-1, 0, 1, 2)
+
+
+def _mergeable(levels: pd.DataFrame) -> pd.Series:
     """Pairs the model may merge on its own.
 
-    Two records whose names share nothing (not even the surname and first given
-    syllable) are merged only on the same identity number. Everything else about a
-    pair of twins agrees — birthday, parents, village — and those agreements are not
-    independent evidence, so the model's sum would overrate them; such pairs go to
-    clerical review instead.
+    Two records whose names do not sound the same are merged only on the same
+    identity number. Twins agree on everything else — birthday, parents, village —
+    and often share a generation character (李明轩 / 李明哲), and those agreements
+    are not independent evidence, so the model's sum would overrate them; such
+    pairs go to clerical review instead.
     """
-    names_differ = levels["name"] == max(labels["name"])  # the last level: nothing in common
+    sounds_same = levels["name"].isin(SAME_SOUNDING_NAME)
     same_number = levels["id_number"] == 0
-    return ~names_differ | same_number
+    return sounds_same | same_number
 
 
 def _review_queue(pairs: pd.DataFrame, decided: set[str], config: LinkageConfig) -> pd.DataFrame:
@@ -112,7 +117,7 @@ def _score_pairs(frame: pd.DataFrame, model: dict[str, Any], config: LinkageConf
 
 def _with_levels(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
     levels, labels = comparison_levels(scored, model), level_labels(model)
-    return scored.assign(levels=_levels_json(levels, labels), automatic=_mergeable(levels, labels))[
+    return scored.assign(levels=_levels_json(levels, labels), automatic=_mergeable(levels))[
         ["record_id_l", "record_id_r", "match_probability", "match_weight", "levels", "automatic"]
     ]
 
