@@ -184,3 +184,37 @@ def test_incremental_sync_gives_the_ids_of_a_full_sync(city, first_sync, tmp_pat
     both = incremental.merge(full, on="record_key", how="outer", suffixes=("_inc", "_full"))
     assert len(both) == len(full)
     assert (both["child_id_inc"] == both["child_id_full"]).mean() >= 0.999
+
+
+def test_review_decisions_dropped_back_are_applied_and_never_asked_again(city, first_sync, tmp_path):
+    """Issue 3: the clerical review round trip, through the workbook and two syncs."""
+    from openpyxl import load_workbook
+
+    url, folder = first_sync
+    queue = _table(url, T.REVIEW_PAIRS)
+    assert len(queue) >= 2, "the city should leave uncertain pairs"
+    workbook = folder / "exports" / AS_OF.isoformat() / "review_queue.xlsx"
+    wb = load_workbook(workbook)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    decision, pair = header.index("decision（判定）") + 1, header.index("pair_id") + 1
+    chosen = {ws.cell(2, pair).value: "是同一人", ws.cell(3, pair).value: "different"}
+    ws.cell(2, decision, "是同一人")
+    ws.cell(3, decision, "different")
+    inbox = tmp_path / "inbox"
+    shutil.copytree(city / "inbox", inbox)
+    (inbox / "review_decisions").mkdir()
+    wb.save(inbox / "review_decisions" / "核对结果.xlsx")
+
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(url.removeprefix("duckdb:///"), copy)
+    url2 = f"duckdb:///{copy}"
+    assert run_sync(inbox, AS_OF, url2, tmp_path / "exports") == 0
+    decided = _table(url2, T.REVIEW_DECISIONS).set_index("pair_id")
+    assert set(decided.index) == set(chosen)
+    records = _table(url2, T.CHILD_RECORDS).set_index("record_key")["child_id"]
+    for pair_id, text in chosen.items():
+        row = decided.loc[pair_id]
+        same = records.get(row["record_key_l"]) == records.get(row["record_key_r"])
+        assert same == (text == "是同一人"), pair_id
+    assert not set(chosen) & set(_table(url2, T.REVIEW_PAIRS)["pair_id"])
