@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import test_exports_city as city
 
-from warehouse.exports import CoverageInputs, write_coverage_report
+from warehouse.exports import CoverageInputs, coverage, write_coverage_report
 from warehouse.exports.disclosure import suppress
 
 SOURCE_COUNTS = {
@@ -35,7 +35,19 @@ def _expectations() -> pd.DataFrame:
         [
             ("staged", "expect_column_values_to_not_be_null(name)", True, 0.0),
             ("staged", "expect_column_values_to_match_regex(id_number)", False, [leaked_name]),
-            ("raw", "expect_table_row_count_to_be_between", True, 450000),
+            ("raw", "expect_table_row_count_to_be_between", False, 450000),
+            (
+                "health_conditions",
+                "diagnosis_present",
+                True,
+                "0 of 6 rows NULL (100.0% present, need ≥ 50.0%)",
+            ),
+            (
+                "health_conditions",
+                "diagnosis_code_icd10",
+                False,
+                "1 of 6 non-NULL values fail (83.3% pass, need ≥ 98.0%)",
+            ),
         ],
         columns=["suite", "expectation", "success", "observed"],
     )
@@ -112,33 +124,99 @@ def test_no_diagnosis_or_alert_detail(html):
     assert not any(code in html for code in ("B20", "Z21", "C91", "白血病"))
 
 
-def test_small_restricted_counts_show_as_less_than_ten(html):
-    for heading in ("艾滋病病毒感染儿童", "重病儿童"):
-        rows = _table(html, heading)
-        assert set(rows) == {"东区", "西区", "仁和区", "米易县", "盐边县", "全市"}
-        cells = {c for row in rows.values() for c in row}
-        assert cells <= {"<10", "—"}, heading
-        chart = _chart(html, heading)
-        assert "<title>" not in chart  # no bar carries a hidden count
+# Anywhere in the page (text, titles, SVG labels, CSS, comments): nothing that names a
+# restricted category, a diagnosis, or a health-register check.
+NEVER_IN_REPORT = [*city.RESTRICTED_TERMS, "病毒", "确诊", "diagnos"]
+DIAGNOSIS_CODE = re.compile(r"(?<![0-9A-Za-z#])[A-Z][0-9]{2}(?:\.[0-9A-Z]{1,4})?(?![0-9A-Za-z])")
+
+
+def _restricted_words(page: str) -> list[str]:
+    folded = page.casefold()
+    found = [w for w in NEVER_IN_REPORT if w.casefold() in folded]
+    return found + DIAGNOSIS_CODE.findall(page)
+
+
+def _headings(page: str) -> list[str]:
+    part = _after(page, "分区县、分类别覆盖情况")
+    return re.findall(r"<h3>(.*?)</h3>", part[: part.index("</section>")])
+
+
+def test_restricted_categories_are_never_named(html):
+    assert _restricted_words(html) == []
+    assert "卫健·儿童健康登记（受限）" in html  # the health register, under a neutral name
+
+
+def test_restricted_children_are_counted_only_as_distressed(html):
+    assert _headings(html) == ["孤儿", "重残儿童", "贫困家庭儿童", "农村留守儿童", "困境儿童", "残疾儿童"]
+    overview = _chart(html, "概览")
+    labels = re.findall(r'class="glabel"[^>]*>(.*?)</text>', overview)
+    assert labels == ["孤儿", "重残儿童", "贫困家庭儿童", "农村留守儿童", "困境儿童", "残疾儿童"]
     distressed = _table(html, "困境儿童")
-    assert distressed["全市"][0] == "15"  # 15 distressed children: large enough to show
+    assert distressed["全市"][0] == "15"  # 15 distressed children, six of them restricted
     assert distressed["仁和区"][0] == "<10"
 
 
-def test_restricted_counts_from_ten_up_are_shown(tmp_path):
+def test_restricted_counts_from_ten_up_are_shown_inside_distressed(tmp_path):
     kids, cats = city.children(), city.categories()
     more = [f"HX{i}" for i in range(12)]
     h1 = kids[kids["child_id"] == "H1"]
     kids = pd.concat([kids, h1.loc[h1.index.repeat(12)].assign(child_id=more)], ignore_index=True)
-    cats = pd.concat([cats, pd.DataFrame({"child_id": more, "category": "hiv", "basis": "inferred"})])
-    path = write_coverage_report(tmp_path / "r.html", _inputs(children=kids, categories=cats))
-    hiv = _table(path.read_text(encoding="utf-8"), "艾滋病病毒感染儿童")
-    assert hiv["仁和区"][:2] == ["13", "<10"]  # H1 and the twelve; one registered
-    assert hiv["全市"][:2] == ["15", "<10"]
+    extra = [{"child_id": c, "category": k, "basis": "inferred"} for c in more for k in ("hiv", "distressed")]
+    cats = pd.concat([cats, pd.DataFrame(extra)])
+    page = write_coverage_report(tmp_path / "r.html", _inputs(children=kids, categories=cats)).read_text(
+        encoding="utf-8"
+    )
+    distressed = _table(page, "困境儿童")
+    assert distressed["仁和区"][:2] == ["19", "<10"]  # seven before and the twelve; four registered
+    assert distressed["全市"][:2] == ["27", "<10"]
+    assert _restricted_words(page) == []
+
+
+def _headers(page: str, heading: str) -> list[str]:
+    """The header cells of the table under an h3."""
+    part = _after(page, f"{heading}</h3>")
+    return re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", part[: part.index("</thead>")])
+
+
+def test_a_category_shows_only_the_benefits_it_grounds(tmp_path):
+    """A poor-family child due the living allowance can only be due it as hiv (or orphan): the
+    poor-family table must not count it, nor may the distressed table (its sum over categories)."""
+    cats = pd.concat(
+        [city.categories(), pd.DataFrame([{"child_id": "P1", "category": "hiv", "basis": "inferred"}])]
+    )
+    ent = pd.concat(
+        [
+            city.entitlements(),
+            pd.DataFrame(
+                [("P1", "living_allowance", 1000.0, 0.0, "month")], columns=city.entitlements().columns
+            ),
+        ]
+    )
+    page = write_coverage_report(tmp_path / "r.html", _inputs(categories=cats, entitlements=ent)).read_text(
+        encoding="utf-8"
+    )
+    headers = {h: _headers(page, h) for h in ("贫困家庭儿童", "困境儿童")}
+    for heading, cells in headers.items():
+        assert not any(c.startswith("基本生活费") for c in cells), heading
+    assert "基本生活费" in _headers(page, "孤儿")
+
+
+def test_in_kind_benefits_count_by_status(tmp_path):
+    """Insurance has no amount, only a status: a child holding it is counted as receiving it."""
+    ent = city.entitlements()
+    ent["status"] = "received"
+    ent.loc[ent["received_amount"].isna() | (ent["received_amount"] == 0), "status"] = "missing"
+    ent.loc[ent["benefit"] == "medical_insurance", "received_amount"] = None
+    page = write_coverage_report(tmp_path / "r.html", _inputs(entitlements=ent)).read_text(encoding="utf-8")
+    assert _table(page, "孤儿")["全市"] == ["4", "3", "75.0%", "4", "2", "4", "3"]
 
 
 def test_unrestricted_counts_are_exact(html):
     orphans = _table(html, "孤儿")
+    assert _headers(html, "孤儿") == [
+        *("区县", "发现儿童", "已登记", "登记率", "基本生活费", "基本医保"),
+        *("应享", "实享", "应享", "实享"),
+    ]
     # found, registered, rate, allowance due, allowance paid, insurance due, insurance held
     assert orphans["仁和区"] == ["2", "2", "100.0%", "2", "1", "2", "2"]
     assert orphans["米易县"] == ["1", "0", "0.0%", "1", "0", "1", "1"]
@@ -152,19 +230,41 @@ def test_alert_changes_since_previous_sync(html):
     assert changes["困境儿童未参加基本医保"] == ["<10", "<10", "<10"]  # can be restricted
 
 
+def test_alerts_are_counted_as_other_departments_see_them():
+    """A living-allowance alert of an hiv child reaches no department but health and civil affairs:
+    counting it would give the hiv children back as the alert's count less the orphans' gap."""
+    counts, _ = coverage.alert_changes(_inputs())
+    assert counts.loc["孤儿基本生活费未发放"].tolist() == [1, 0, 1]  # O2 raised, O1 still open; H1, H2 not
+    assert "困境儿童未签约家庭医生" not in counts.index  # S3's alone, restricted: reaches health only
+    assert "留守儿童无人有效监护" in counts.index  # L1's; L2's, restricted, is withheld (no generic text)
+    assert counts.loc["困境儿童未参加基本医保"].tolist() == [3, 1, 2]  # S1, H3 restricted but shared: counted
+
+
+def test_open_alerts_card_counts_the_same_alerts(html):
+    cards = dict(re.findall(r'<div class="n">(.*?)</div><div class="k">(.*?)</div>', html))
+    assert {v: k for k, v in cards.items()}[
+        "未解决预警"
+    ] == "15"  # 19 open; H1's, H2's, S3's and L2's withheld
+
+
 def test_source_quality(html):
     sources = _table(html, "源数据质量")
     assert sources["民政·困境和留守儿童台账"] == ["1", "120", "118", "2", "93.2%"]
-    assert sources["卫健·重病和艾滋病登记"] == ["<10", "<10", "<10", "<10", "—"]
+    assert sources["卫健·儿童健康登记（受限）"] == ["<10", "<10", "<10", "<10", "—"]
     assert sources["教育·学籍"][0] == "本次未提供"
-    gx = _rows(html, "检查套件")
-    assert gx[0] == [
-        "staged",
-        "expect_column_values_to_match_regex(id_number)",
-        "✗ 未通过",
-        "（非数值，不显示）",
+    assert _table(html, "检查套件") == {  # passed, failed per suite; sources first
+        "卫健·儿童健康登记（受限）": ["1", "1"],
+        "staged": ["1", "1"],
+        "raw": ["0", "1"],
+    }
+    assert "共 5 项检查，3 项未通过。" in html
+    assert _rows(html, "未通过的检查") == [
+        # a row's values are never shown (GX can put them in observed_value); numbers and rates are
+        ["staged", "expect_column_values_to_match_regex(id_number)", "（非数值，不显示）"],
+        ["raw", "expect_table_row_count_to_be_between", "450,000"],
+        # the health register's checks are numbered: their names say what it records
+        ["卫健·儿童健康登记（受限）", "受限来源检查项 2", "83.3%（要求 ≥ 98.0%）"],
     ]
-    assert gx[-1][-1] == "450,000"  # failures first; a row's values never shown, numbers are
 
 
 def test_linkage_quality(html):

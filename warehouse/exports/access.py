@@ -47,15 +47,24 @@ def restricted_capable(codes: pd.Series) -> pd.Series:
     return codes.isin(acc["generic_detail"]) | codes.isin(acc["withhold_restricted"])
 
 
+def shareable(rows: pd.DataFrame) -> pd.Series:
+    """Which alert rows (alert, restricted) a department outside health and civil affairs may read.
+
+    The coverage report counts these only, so its counts give back nothing the
+    workbooks withhold (a withheld code's count less its orphans' would be its hiv children).
+    """
+    acc = _access()
+    restricted = rows["restricted"].astype("boolean").fillna(True).astype(bool)
+    generic = rows["alert"].isin(acc["generic_detail"])
+    return ~restricted | (generic & ~rows["alert"].isin(acc["withhold_restricted"]))
+
+
 def visible_rows(rows: pd.DataFrame, department: str) -> pd.DataFrame:
     """The alert rows (alert, restricted, detail) a department may read, with the detail it may read."""
     if is_privileged(department):
         return rows
-    acc = _access()
-    restricted = rows["restricted"].astype("boolean").fillna(True).astype(bool)
-    generic = rows["alert"].map(acc["generic_detail"])
-    shareable = generic.notna() & ~rows["alert"].isin(acc["withhold_restricted"])
-    keep = ~restricted | shareable
+    generic = rows["alert"].map(_access()["generic_detail"])
+    keep = shareable(rows)
     if (~keep).any():
         withheld = rows.loc[~keep, "alert"].value_counts()
         log.info("withheld from %s, restricted: %s", department, withheld.to_dict())

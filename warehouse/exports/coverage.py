@@ -26,8 +26,9 @@ class CoverageInputs:
 
     - ``children``: registry.children — child_id, county_code, township, village, n_records.
     - ``categories``: registry.child_categories — child_id, category, basis.
-    - ``entitlements``: registry.entitlements — child_id, benefit, received_amount
-      (a child "receives" a benefit when received_amount > 0).
+    - ``entitlements``: registry.entitlements — child_id, benefit, received_amount, status
+      (a child "receives" a benefit when its status is received or underpaid; without a
+      status column, when received_amount > 0).
     - ``alerts``: registry.gap_alerts, every status — alert, status, first_raised,
       resolved_sync, restricted.
     - ``child_records``: registry.child_records — child_id, source_system.
@@ -75,14 +76,38 @@ def _with_county(inputs: CoverageInputs, frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(county=labels.fillna(settings()["report"]["unknown_county"]))
 
 
+def reported_categories() -> list[str]:
+    """The categories the report names, in the policy's order: never a restricted one (its
+    children are counted inside 困境儿童 only)."""
+    restricted = set(settings()["access"]["restricted_categories"])
+    return [c for c in settings()["categories"] if c not in restricted]
+
+
+def _benefits_shown(category: str) -> list[str]:
+    """The benefits whose columns a category's table shows, in the configured order."""
+    return [b for b, shown_in in settings()["report"]["benefit_tables"].items() if category in shown_in]
+
+
+_RECEIVING = ("received", "underpaid")
+
+
+def _receiving(entitlements: pd.DataFrame) -> pd.Series:
+    """Whether the child gets the benefit at all (an in-kind benefit has no amount, only a status)."""
+    if "status" in entitlements:
+        return entitlements["status"].isin(_RECEIVING)
+    return entitlements["received_amount"].fillna(0) > 0
+
+
 def category_tables(inputs: CoverageInputs) -> dict[str, pd.DataFrame]:
-    """Per category: rows = counties then the city total; columns found, registered, and per
-    benefit ``entitled:<b>`` / ``receiving:<b>`` (children, not payments)."""
-    cats = _with_county(inputs, inputs.categories[["child_id", "category", "basis"]])
-    ent = inputs.entitlements[["child_id", "benefit", "received_amount"]].merge(
+    """Per reported category: rows = counties then the city total; columns found, registered,
+    and per benefit the category grounds (exports.yaml, ``benefit_tables``) ``entitled:<b>`` /
+    ``receiving:<b>`` (children, not payments)."""
+    wanted = inputs.categories["category"].isin(reported_categories())
+    cats = _with_county(inputs, inputs.categories.loc[wanted, ["child_id", "category", "basis"]])
+    ent = inputs.entitlements.assign(receiving=_receiving(inputs.entitlements))
+    ent = ent[["child_id", "benefit", "receiving"]].merge(
         cats.drop_duplicates(["child_id", "category"])[["child_id", "category", "county"]], on="child_id"
     )
-    ent = ent.assign(receiving=ent["received_amount"].fillna(0) > 0)
     counted = {
         "found": cats,
         "registered": cats[cats["basis"] == "registered"],
@@ -97,11 +122,14 @@ def category_tables(inputs: CoverageInputs) -> dict[str, pd.DataFrame]:
     table = pd.concat(parts, axis=1).fillna(0).astype(int) if len(cats) else pd.DataFrame()
     total = settings()["report"]["total_row"]
     out = {}
-    for category in settings()["categories"]:
+    for category in reported_categories():
         if category not in table.index.get_level_values(0):
             continue
         rows = table.loc[category].reindex(_county_order(cats["county"]), fill_value=0)
-        due = [c.partition(":")[2] for c in rows.columns if c.startswith("entitled:") and rows[c].any()]
+        unknown = settings()["report"]["unknown_county"]
+        if unknown in rows.index and not rows.loc[unknown].any():
+            rows = rows.drop(index=unknown)  # a configured county's zeros are news; this row's are not
+        due = [b for b in _benefits_shown(category) if rows.get(f"entitled:{b}", pd.Series()).any()]
         rows = rows.reindex(
             columns=["found", "registered", *(f"{k}:{b}" for b in due for k in _KINDS)], fill_value=0
         )
@@ -110,10 +138,16 @@ def category_tables(inputs: CoverageInputs) -> dict[str, pd.DataFrame]:
     return out
 
 
+def reported_alerts(inputs: CoverageInputs) -> pd.DataFrame:
+    """The alerts the report counts: those a department outside health and civil affairs may
+    read (warehouse.exports.access.shareable), every status."""
+    return inputs.alerts[access.shareable(inputs.alerts)]
+
+
 def alert_changes(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Series]:
     """Per alert code: raised in this sync, resolved in it, still open from before; and which
     rows are sensitive (the code can be restricted, or some row of it is)."""
-    a = inputs.alerts
+    a = reported_alerts(inputs)
     s = inputs.sync_id
     flags = pd.DataFrame(
         {
@@ -128,17 +162,31 @@ def alert_changes(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Series]:
     counts = counts.reindex(order)
     restricted_rows = a.loc[a["restricted"].astype("boolean").fillna(True).astype(bool), "alert"]
     sensitive = access.restricted_capable(counts.index.to_series()) | counts.index.isin(restricted_rows)
-    titles = [
-        inputs.texts[c].public_title or inputs.texts[c].title if c in inputs.texts else c for c in order
-    ]
-    counts.index = titles
+    counts.index = [_alert_title(inputs.texts, c) for c in order]
     return counts.astype(int), pd.Series(sensitive.to_numpy(), index=counts.index)
 
 
 def _alert_title(texts: Mapping[str, AlertText], code: str) -> str:
-    """The title anyone may read: the report is not limited to health and civil affairs."""
+    """The title anyone may read: the report is not limited to health and civil affairs.
+
+    A title naming a restricted condition is refused, as for the department workbooks.
+    """
     text = texts.get(code)
-    return code if text is None else text.public_title or text.title
+    title = code if text is None else text.public_title or text.title
+    if access.reveals_health(title):
+        raise ValueError(
+            f"alert {code}: its title names a restricted condition and would reach every reader of "
+            "the coverage report; give AlertText a public_title"
+        )
+    return title
+
+
+def benefit_label(inputs: CoverageInputs, code: str) -> str:
+    """A benefit's 中文 name, refused if it names a restricted condition (it reaches everyone)."""
+    name = inputs.benefit_names.get(code, code)
+    if access.reveals_health(name):
+        raise ValueError(f"benefit {code}: its name names a restricted condition; rename it")
+    return name
 
 
 def _source_order(sources: list[str]) -> list[str]:
@@ -146,7 +194,8 @@ def _source_order(sources: list[str]) -> list[str]:
     return known + sorted(set(sources) - set(known))
 
 
-def _source_label(code: str) -> str:
+def source_label(code: str) -> str:
+    """A source system's short 中文 name (a suite named after no source is shown as is)."""
     return settings()["sources"].get(code, code)
 
 
@@ -205,7 +254,7 @@ def links_by_source_pair(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Serie
     restricted = settings()["access"]["restricted_sources"]
     sensitive = table["source_system_a"].isin(restricted) | table["source_system_b"].isin(restricted)
     for col in ("source_system_a", "source_system_b"):
-        table[col] = table[col].map(_source_label)
+        table[col] = table[col].map(source_label)
     return table, sensitive
 
 

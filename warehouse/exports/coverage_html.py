@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numbers
 import os
+import re
 from collections.abc import Sequence
 from html import escape
 from pathlib import Path
@@ -69,18 +70,39 @@ def _table(
 ) -> str:
     """A frame of display strings as an HTML table; its index is the first column.
 
-    Cells are right-aligned figures unless their column is in text_columns.
+    Cells are right-aligned figures unless their column is in text_columns. A column named
+    by a (group, name) tuple goes under its group's header, spanning a second header row.
     """
-    head = "".join(f"<th>{escape(str(h))}</th>" for h in [corner, *rows.columns])
+    head = _head([corner, *rows.columns])
     kinds = ["" if c in text_columns else ' class="num"' for c in rows.columns]
     body = []
     for label, cells in rows.iterrows():
         css = ' class="total"' if total is not None and label == total else ""
         tds = "".join(f"<td{k}>{escape(str(c))}</td>" for k, c in zip(kinds, cells, strict=True))
         body.append(f"<tr{css}><td>{escape(str(label))}</td>{tds}</tr>")
-    return (
-        f'<div class="wrap"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
-    )
+    return f'<div class="wrap"><table><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
+
+
+def _head(headers: list) -> str:
+    """Header rows: one, or two when some headers are (group, name) tuples."""
+    if not any(isinstance(h, tuple) for h in headers):
+        return "<tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in headers) + "</tr>"
+    top, sub = [], []
+    for h in headers:
+        if not isinstance(h, tuple):
+            top.append([f'<th rowspan="2">{escape(str(h))}</th>', None, 1])
+            continue
+        group, name = h
+        if top and top[-1][1] == group:
+            top[-1][2] += 1
+        else:
+            top.append([None, group, 1])
+        sub.append(f"<th>{escape(str(name))}</th>")
+    cells = [
+        cell if cell is not None else f'<th colspan="{span}" class="group">{escape(str(group))}</th>'
+        for cell, group, span in top
+    ]
+    return f"<tr>{''.join(cells)}</tr><tr>{''.join(sub)}</tr>"
 
 
 def _counts_shown(counts: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +141,7 @@ def _overview(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
     figures = {
         labels["children_total"]: len(report.children),
         **{names[c]: tables[c].loc[total, "found"] for c in ("distressed", "left_behind") if c in tables},
-        labels["open_alerts"]: int((report.alerts["status"] == "open").sum()),
+        labels["open_alerts"]: int((coverage.reported_alerts(report)["status"] == "open").sum()),
     }
     # every figure but the review queue counts restricted children among others
     cards = suppress(pd.DataFrame({"n": figures}), pd.Series(True, index=list(figures)))["n"]
@@ -147,17 +169,24 @@ def _coverage(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
     for category, counts in tables.items():
         sensitive = category in access["sensitive_categories"]
         hidden = suppress(counts, pd.Series(sensitive, index=counts.index), total=total)
-        headers = {"found": labels["found"], "registered": labels["registered"]}
+        headers: dict[str, str | tuple[str, str]] = {
+            "found": labels["found"],
+            "registered": labels["registered"],
+        }
         for col in counts.columns[2:]:
             kind, _, benefit = col.partition(":")
-            headers[col] = f"{report.benefit_names.get(benefit, benefit)}·{labels[kind]}"
+            headers[col] = (coverage.benefit_label(report, benefit), labels[kind])
         rows = _counts_shown(hidden)[list(headers)]
         rows.insert(2, labels["registered_rate"], _rate(hidden["registered"], hidden["found"]))
         rows.columns = [headers.get(c, c) for c in rows.columns]
         name = settings()["categories"][category]
         html.append(f"<h3>{escape(name)}</h3>")
         html.append(_table(rows, labels["county"], total=total))
-        charted = {c: h for c, h in headers.items() if not c.startswith("entitled:")}
+        charted = {
+            c: h if isinstance(h, str) else "·".join(h)
+            for c, h in headers.items()
+            if not c.startswith("entitled:")
+        }
         html.append(bar_chart(list(hidden.index[:-1]), _series(hidden.iloc[:-1], charted), name))
     return "\n".join(html)
 
@@ -198,30 +227,78 @@ def _sources(report: CoverageInputs) -> str:
     return "\n".join(html)
 
 
+# The sentence the expectations module stores as ``observed``: "35 of 795 non-NULL values fail
+# (95.6% pass, need ≥ 30.0%)". Only its two rates are shown, never the sentence itself.
+_OBSERVED_RATE = re.compile(r"\((\d{1,3}(?:\.\d+)?%) (?:pass|present), need ≥ (\d{1,3}(?:\.\d+)?%)\)")
+_OBSERVED_EMPTY = re.compile(r"^all \d+ rows NULL: nothing to check$")
+
+
 def _observed(value: object) -> str:
-    """GX's observed value, printed only when it is a number: anything else could be a row's content."""
+    """An expectation's observed value: a number, or the rates parsed out of the stored summary.
+
+    Anything else is not printed: it could be a row's content.
+    """
+    labels = _labels()
+    if isinstance(value, str):
+        rate = _OBSERVED_RATE.search(value)
+        if rate:
+            return labels["observed_rate"].format(rate=rate[1], need=rate[2])
+        return labels["observed_empty"] if _OBSERVED_EMPTY.match(value) else labels["observed_hidden"]
     if isinstance(value, bool) or not isinstance(value, numbers.Number) or value != value:
-        return _labels()["observed_hidden"] if value is not None else ""
+        return labels["observed_hidden"] if value is not None else ""
     return f"{value:,}" if isinstance(value, numbers.Integral) else f"{value:,.4g}"
 
 
+def _check_names(results: pd.DataFrame) -> pd.Series:
+    """Expectation names as shown: a restricted source's are numbered instead (they name what the
+    source records, e.g. its diagnosis column)."""
+    restricted = results["suite"].isin(settings()["access"]["restricted_sources"])
+    numbered = results.loc[restricted].groupby("suite").cumcount() + 1
+    names = results["expectation"].astype(str)
+    label = _labels()["restricted_check"]
+    names[restricted] = [label.format(n=n) for n in numbered]
+    return names
+
+
 def _expectations(results: pd.DataFrame) -> str:
+    """Checks per suite (passed, failed), then each failed check with what was observed."""
     labels = _labels()
     ok = results["success"].astype(bool)
     summary = _note(labels["expectations_summary"].format(n=len(results), failed=int((~ok).sum())))
     if results.empty:
         return summary
-    rows = pd.DataFrame(
-        {
-            labels["expectation"]: results["expectation"].astype(str),
-            labels["success"]: ok.map({True: f"✓ {labels['passed']}", False: f"✗ {labels['failed']}"}),
-            labels["observed"]: results["observed"].map(_observed),
-            "_order": ok,
-        }
+    suites = labels["suites"]
+    suite = results["suite"].astype(str)
+    shown_suite = pd.Series([suites.get(s) or coverage.source_label(s) for s in suite], index=results.index)
+    per_suite = (
+        pd.DataFrame({"suite": suite, "passed": ok, "failed": ~ok})
+        .groupby("suite", sort=False)[["passed", "failed"]]
+        .sum()
+        .astype(int)
     )
-    rows.index = results["suite"].astype(str)
-    rows = rows.sort_values("_order", kind="stable").drop(columns="_order")
-    return summary + _table(rows, labels["suite"], text_columns={labels["expectation"], labels["success"]})
+    per_suite = per_suite.reindex([s for s in _suite_order(list(per_suite.index))])
+    per_suite.index = [suites.get(s) or coverage.source_label(s) for s in per_suite.index]
+    counts = per_suite.map(lambda n: f"{n:,}").rename(
+        columns={"passed": labels["passed"], "failed": labels["failed"]}
+    )
+    html = summary + _table(counts, labels["suite"])
+    if (~ok).any():
+        failed = pd.DataFrame(
+            {
+                labels["expectation"]: _check_names(results)[~ok],
+                labels["observed"]: results.loc[~ok, "observed"].map(_observed),
+            }
+        )
+        failed.index = shown_suite[~ok]
+        html += f"<h3>{escape(labels['failed_checks'])}</h3>"
+        html += _table(failed, labels["suite"], text_columns={labels["expectation"]})
+    return html
+
+
+def _suite_order(suites: list[str]) -> list[str]:
+    """Sources in the configured order, then any other suite (the registry's) as found."""
+    known = [s for s in settings()["sources"] if s in suites]
+    return known + [s for s in suites if s not in known]
 
 
 def _linkage(report: CoverageInputs) -> str:

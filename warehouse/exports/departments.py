@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from warehouse.exports import access
@@ -98,10 +99,13 @@ def _alert_rows(
 def _category_labels(categories: pd.DataFrame) -> pd.Series:
     """child_id -> its categories in Chinese, in the policy's order, joined by 、."""
     names = settings()["categories"]
-    order = {code: i for i, code in enumerate(names)}
-    cats = categories[categories["category"].isin(names)].drop_duplicates(["child_id", "category"])
-    cats = cats.assign(_order=cats["category"].map(order)).sort_values(["child_id", "_order"])
-    return cats.groupby("child_id")["category"].agg(lambda s: "、".join(names[c] for c in s))
+    cats = categories.loc[categories["category"].isin(names), ["child_id", "category"]]
+    children = pd.Index(cats["child_id"].unique())
+    joined = np.full(len(children), "", dtype=object)
+    for code, name in names.items():  # the policy's order
+        held = children.isin(cats.loc[cats["category"] == code, "child_id"])
+        joined = joined + np.where(held, name + "、", "").astype(object)
+    return pd.Series([s[:-1] for s in joined], index=children, dtype=object)
 
 
 def _check_known(codes: set[str], departments: Mapping[str, str]) -> None:

@@ -57,14 +57,19 @@ def display_width(values: pd.Series, header: str, cap: int) -> int:
     settles it as well as every row of a city-sized sheet would.
     """
 
-    def units(s: pd.Series) -> pd.Series:
-        text = s.dropna().astype(str)
-        return text.str.len() + text.str.count(r"[^\x00-\xff]")
-
-    head = int(units(pd.Series([header])).iloc[0])
-    body = units(values.sample(min(len(values), WIDTH_SAMPLE), random_state=0))
+    head = _units(header)
+    sample = values.sample(min(len(values), WIDTH_SAMPLE), random_state=0).dropna()
+    body = pd.Series([_units(str(v)) for v in sample], dtype="int64")
     wide = int(body.quantile(0.95)) if len(body) else 0
     return min(max(head, wide) + 2, cap)
+
+
+def _units(text: str) -> int:
+    """Display units: one per character, two for a wide (CJK) one.
+
+    From the UTF-8 length: an ASCII character takes one byte, a CJK one three.
+    """
+    return (len(text) + len(text.encode("utf-8"))) // 2
 
 
 def cell_rows(frame: pd.DataFrame, columns: Sequence[str]) -> Iterator[tuple]:

@@ -18,7 +18,7 @@ VALUE_ROOM = 70
 BAR = 13
 BAR_GAP = 2
 GROUP_GAP = 12
-LEGEND = 28
+LEGEND = 28  # height of one legend line, with the gap under it
 SUPPRESSED_BAR = 26
 
 
@@ -30,15 +30,16 @@ def bar_chart(groups: Sequence[str], series: Mapping[str, Sequence[int | None]],
     values = [v for vs in series.values() for v in vs if v is not None]
     top = max(values, default=0) or 1
     group_height = len(series) * (BAR + BAR_GAP) - BAR_GAP + GROUP_GAP
-    height = LEGEND + len(groups) * group_height + 4
+    legend, legend_height = _legend(list(series), palette, left)
+    height = legend_height + len(groups) * group_height + 4
     parts = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-        f'aria-label="{escape(caption)}" xmlns="http://www.w3.org/2000/svg">'
+        f'aria-label="{escape(caption)}" xmlns="http://www.w3.org/2000/svg">',
+        *legend,
+        f'<line x1="{left:.1f}" y1="{legend_height - 4}" x2="{left:.1f}" y2="{height}" class="axis"/>',
     ]
-    parts += _legend(list(series), palette, left)
-    parts.append(f'<line x1="{left:.1f}" y1="{LEGEND - 4}" x2="{left:.1f}" y2="{height}" class="axis"/>')
     for g, group in enumerate(groups):
-        y0 = LEGEND + g * group_height
+        y0 = legend_height + g * group_height
         mid = y0 + (group_height - GROUP_GAP) / 2
         parts.append(
             f'<text x="{left - 10}" y="{mid:.1f}" class="glabel" text-anchor="end" '
@@ -56,15 +57,20 @@ def _text_width(text: str, size: int) -> float:
     return sum(size if ord(ch) > 0x2E7F else 0.6 * size for ch in text)
 
 
-def _legend(names: list[str], palette: list[str], left: float) -> list[str]:
-    out, x = [], left
+def _legend(names: list[str], palette: list[str], left: float) -> tuple[list[str], int]:
+    """The legend's SVG elements and its height: entries wrap onto further lines at the right edge."""
+    out, x, line = [], left, 0
     for i, name in enumerate(names):
+        width = 17 + _text_width(name, LEGEND_SIZE)
+        if x > left and x + width > WIDTH:
+            x, line = left, line + 1
+        y = 6 + line * (LEGEND - 8)
         out.append(
-            f'<rect x="{x:.1f}" y="6" width="12" height="12" rx="2" fill="{palette[i % len(palette)]}"/>'
+            f'<rect x="{x:.1f}" y="{y}" width="12" height="12" rx="2" fill="{palette[i % len(palette)]}"/>'
         )
-        out.append(f'<text x="{x + 17:.1f}" y="16" class="legend">{escape(name)}</text>')
-        x += 17 + _text_width(name, LEGEND_SIZE) + 22
-    return out
+        out.append(f'<text x="{x + 17:.1f}" y="{y + 10}" class="legend">{escape(name)}</text>')
+        x += width + 22
+    return out, LEGEND + line * (LEGEND - 8)
 
 
 def _bar(value: int | None, left: float, y: float, plot: float, top: int, colour: str, name: str) -> str:
