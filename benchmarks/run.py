@@ -140,8 +140,9 @@ def report(results: list[dict]) -> str:
     ]
     for r in results:
         stages = " | ".join(f"{s['seconds']:.1f} s" for s in r["stages"].values())
+        rows = f"{r['rows']:,}" if r["rows"] else "–"
         lines.append(
-            f"| {r['children']:,} | {r['rows'] or '':,} | {stages} | {r['total_seconds']:.1f} s | {r['peak_gib']:.2f} "
+            f"| {r['children']:,} | {rows} | {stages} | {r['total_seconds']:.1f} s | {r['peak_gib']:.2f} "
             f"| {r['floor_seconds']:.1f} s | {r['splink_alone_seconds']:.1f} s | {r['ratio_to_floor_plus_splink']:.2f} |"
         )
     return "\n".join(lines)

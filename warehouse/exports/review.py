@@ -73,7 +73,12 @@ def _side_by_side(pairs: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
             "id": rec["id_number"].fillna(rec["id_candidate"]),
             "county": county_labels(rec["county_code"]),
             "source": rec["source_system"].map(settings()["sources"]).fillna(rec["source_system"]),
-            "source_file": rec["source_file"],
+            # A restricted register's own file name can name the condition (…艾滋病…登记.xlsx):
+            # the reviewer finds the row by source and row number instead.
+            "source_file": rec["source_file"].where(
+                ~rec["source_system"].isin(settings()["access"]["restricted_sources"]),
+                settings()["review"]["restricted_file"],
+            ),
             "source_row": rec["source_row"].astype("Int64"),
         },
         index=rec.index,
