@@ -40,6 +40,8 @@ def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> 
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
+            while error.cause is not None:  # Dagster wraps the stage's own exception
+                error = error.cause
             print(f"childreg: sync failed in {event.step_key}: {error.message.strip()}", file=sys.stderr)
     print("childreg: nothing was published; the last good registry is unchanged.", file=sys.stderr)
     return 1

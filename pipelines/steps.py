@@ -110,6 +110,9 @@ def read_step(engine: sa.Engine, inbox: Path, as_of: date) -> SyncRef:
 
     ref = begin_sync(engine, as_of)
     inbox_read = read_inbox(Path(inbox), sync_id=ref.sync_id)
+    if inbox_read.raw.empty:
+        # Publishing from nothing would empty the registry: refuse, and keep the last good one.
+        raise SyncFailed(f"no data row in any extract folder of {inbox}: nothing to sync")
     with engine.begin() as conn:
         replace_frame(conn, T.RAW_ROWS, inbox_read.raw)
         _update_sync(

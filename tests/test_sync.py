@@ -218,3 +218,15 @@ def test_review_decisions_dropped_back_are_applied_and_never_asked_again(city, f
         same = records.get(row["record_key_l"]) == records.get(row["record_key_r"])
         assert same == (text == "是同一人"), pair_id
     assert not set(chosen) & set(_table(url2, T.REVIEW_PAIRS)["pair_id"])
+
+
+def test_an_empty_inbox_is_refused_and_the_registry_kept(first_sync, tmp_path, capsys):
+    """Publishing from nothing would empty the registry: the sync fails and says why."""
+    url, _ = first_sync
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(url.removeprefix("duckdb:///"), copy)
+    (tmp_path / "inbox" / "education_students").mkdir(parents=True)
+    before = _table(f"duckdb:///{copy}", T.CHILDREN)
+    assert run_sync(tmp_path / "inbox", AS_OF, f"duckdb:///{copy}", tmp_path / "exports") != 0
+    assert "nothing to sync" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(_table(f"duckdb:///{copy}", T.CHILDREN), before)
