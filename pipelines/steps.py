@@ -492,6 +492,12 @@ def export_step(engine: sa.Engine, exports: Path) -> list[Path]:
     )
     paths.append(write_coverage_report(out / "coverage_report.html", report))
     with engine.connect() as conn:
-        staged = read_frame(conn, T.STAGED_RECORDS)
-    paths.append(write_review_workbook(out / "review_queue.xlsx", frames["review_pairs"], staged))
+        # Only the records the queue shows, not the whole city.
+        in_queue = read_frame(
+            conn,
+            T.STAGED_RECORDS,
+            "record_id IN (SELECT record_id_l FROM registry.review_pairs"
+            " UNION SELECT record_id_r FROM registry.review_pairs)",
+        )
+    paths.append(write_review_workbook(out / "review_queue.xlsx", frames["review_pairs"], in_queue))
     return paths

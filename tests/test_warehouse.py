@@ -41,7 +41,7 @@ def test_frames_round_trip_with_nulls_dates_and_booleans(engine):
     with engine.connect() as conn:
         back = read_frame(conn, T.GAP_ALERTS).sort_values("alert_id").reset_index(drop=True)
     assert back["detail"].tolist()[0] == "该儿童辍学" and pd.isna(back["detail"][1])
-    assert back["restricted"].tolist()[0] is True or back["restricted"].tolist()[0] == True  # noqa: E712
+    assert bool(back["restricted"][0]) is True
     assert pd.isna(back["resolved_sync"][0]) and back["resolved_sync"][1] == 3
     assert list(back.columns) == T.GAP_ALERTS.column_names
 

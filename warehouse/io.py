@@ -25,8 +25,7 @@ def conform(df: pd.DataFrame, table: Table) -> pd.DataFrame:
     extra = [c for c in df.columns if c not in table.column_names]
     if extra:
         raise ValueError(f"{table.qualified_name}: columns not declared in warehouse.tables: {extra}")
-    out = df.reindex(columns=table.column_names)
-    return out
+    return df.reindex(columns=table.column_names)
 
 
 def _qualified(table: Table, schema: str | None) -> str:
