@@ -15,8 +15,10 @@ identical ids.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -32,6 +34,22 @@ def _new_id(joined_keys: str, taken: set[str]) -> str:
     while (candidate := "C" + hashlib.sha1(f"{digest}:{salt}".encode()).hexdigest()[:11].upper()) in taken:
         salt += 1
     return candidate
+
+
+def _keys_by_cluster(frame: pd.DataFrame) -> Iterator[tuple[str, str]]:
+    """Each cluster with its record keys sorted and joined, in cluster order.
+
+    One pass over sorted arrays: a pandas string aggregation per group took a
+    minute for a city's 400,000 clusters.
+    """
+    ordered = frame.sort_values(["cluster_id", "record_key"])
+    clusters, keys = ordered["cluster_id"].to_numpy(), ordered["record_key"].to_numpy()
+    if not len(clusters):
+        return
+    starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+    ends = np.r_[starts[1:], len(clusters)]
+    for start, end in zip(starts, ends, strict=True):
+        yield clusters[start], "|".join(keys[start:end])
 
 
 def assign_ids(
@@ -61,15 +79,10 @@ def assign_ids(
     kept = owner.drop_duplicates("cluster_id").set_index("cluster_id")["old_id"]
 
     taken = set(known_ids or ()) | set(prev.values())
-    sorted_keys = frame[["cluster_id", "record_key"]].sort_values(["cluster_id", "record_key"])
-    keys_by_cluster = sorted_keys.groupby("cluster_id", sort=True)["record_key"].agg("|".join)
-    child_of: dict[str, str] = {}
-    for cluster_id, keys in keys_by_cluster.items():
-        if cluster_id in kept.index:
-            child_of[cluster_id] = kept[cluster_id]
-        else:
-            child_of[cluster_id] = _new_id(keys, taken)
-            taken.add(child_of[cluster_id])
+    child_of = kept.to_dict()
+    for cluster_id, keys in _keys_by_cluster(frame.loc[~frame["cluster_id"].isin(kept.index)]):
+        child_of[cluster_id] = _new_id(keys, taken)
+        taken.add(child_of[cluster_id])
     frame["child_id"] = frame["cluster_id"].map(child_of)
 
     moved = votes.assign(new_id=votes["cluster_id"].map(child_of))

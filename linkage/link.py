@@ -14,12 +14,17 @@ from typing import Any
 
 import pandas as pd
 
+from linkage import golden, prepare
 from linkage.cluster import cluster
 from linkage.config import LinkageConfig
 from linkage.golden import golden_records
 from linkage.ids import assign_ids
 from linkage.prepare import linkage_frame
 from linkage.splink_model import comparison_levels, level_labels, score, score_new
+
+# The staged columns link() reads: a city's staged rows hold some seventy columns,
+# and reading them all cost gigabytes the linkage never looks at.
+STAGED_COLUMNS = list(dict.fromkeys(["record_key", "role", *prepare.STAGED_INPUTS, *golden.STAGED_INPUTS]))
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,22 @@ def pair_id(key_a: str, key_b: str) -> str:
 
 
 def _levels_json(levels: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.Series:
-    frame = pd.DataFrame({name: levels[name].map(labels[name]) for name in levels}, index=levels.index)
-    return pd.Series(
-        [json.dumps(row, ensure_ascii=False) for row in frame.to_dict("records")], index=levels.index
-    )
+    """Each pair's levels as a JSON object, comparison name → level label.
+
+    Built column by column from the few encoded labels: one ``json.dumps`` per pair
+    took longer than Splink's scoring on a city.
+    """
+    parts = [
+        f"{json.dumps(name)}: "
+        + levels[name]
+        .map({k: json.dumps(v, ensure_ascii=False) for k, v in labels[name].items()})
+        .fillna("null")
+        for name in levels
+    ]
+    joined = parts[0] if parts else pd.Series("", index=levels.index)
+    for part in parts[1:]:
+        joined = joined + ", " + part
+    return "{" + joined + "}"
 
 
 def _decided_links(
@@ -207,7 +224,7 @@ def link(
     ids = assign_ids(clusters[["record_id", "record_key", "cluster_id"]], previous, known_ids)
     records = ids.records.merge(clusters[["record_id", "match_probability"]], on="record_id")
     clock.lap("ids")
-    child_rows = staged.merge(records[["record_id", "child_id"]], on="record_id")
+    child_rows = candidates.merge(records[["record_id", "child_id"]], on="record_id")
     children = golden_records(child_rows)
     clock.lap("golden")
     return Linked(

@@ -35,6 +35,27 @@ LINKAGE_COLUMNS = [
     "carers",
 ]
 
+# The staged columns linkage_frame() reads.
+STAGED_INPUTS = [
+    "record_id",
+    "source_system",
+    "name_norm",
+    "name_pinyin",
+    "name_pinyin_folded",
+    "sex",
+    "birth_date",
+    "id_candidate",
+    "id_status",
+    "id_number",
+    "county_code",
+    "township",
+    "guardian_name",
+    "father_name",
+    "mother_name",
+    "head_name",
+    "relationship",
+]
+
 # Statuses whose candidate is an 18-character number worth comparing digit by digit.
 _COMPARABLE_ID = {"valid", "bad_check_digit", "suspect_zeroed"}
 _EPOCH = pd.Timestamp("1970-01-01")

@@ -1,5 +1,6 @@
 """Clusters respect hard facts (issue 3, 'Clusters that respect hard facts')."""
 
+import numpy as np
 import pandas as pd
 
 from linkage.cluster import cluster
@@ -45,3 +46,22 @@ def test_match_probability_is_the_strongest_joining_edge_and_one_when_alone():
     assert result.loc["a", "match_probability"] == 0.95
     assert result.loc["z", "match_probability"] == 1.0
     assert result.loc["c", "cluster_id"] == "a"  # smallest record id names the cluster
+
+
+def test_components_without_conflicts_cluster_as_the_ordered_pass_would():
+    """The SciPy shortcut for conflict-free components equals the edge-by-edge pass."""
+    from linkage.cluster import _ordered_clusters
+
+    rng = np.random.default_rng(7)
+    ids = [f"r{i:04d}" for i in range(600)]
+    pool = [f"51040220150302{i:04d}" for i in range(40)]
+    records = _records({r: rng.choice(pool) if rng.random() < 0.3 else None for r in ids})
+    ends = rng.choice(ids, size=(300, 2))
+    probabilities = rng.uniform(0.5, 1.0, len(ends))
+    pairs = _pairs(*[(a, b, float(p)) for (a, b), p in zip(ends, probabilities, strict=True) if a != b])
+    must, cannot = [(ids[0], ids[1])], [(ids[2], ids[3])]
+    fast = cluster(records, pairs, 0.8, must, cannot).sort_values("record_id", ignore_index=True)
+    strong = pairs.loc[pairs["match_probability"] >= 0.8]
+    exact = _ordered_clusters(records, strong, must, cannot).sort_values("record_id", ignore_index=True)
+    assert _groups(fast) == _groups(exact)
+    pd.testing.assert_frame_equal(fast, exact)
