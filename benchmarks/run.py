@@ -86,7 +86,9 @@ def _splink_alone(engine) -> float:
     config = load_config()
     with engine.connect() as conn:
         staged = read_frame(conn, T.STAGED_RECORDS)
-    frame = linkage_frame(staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True))
+    frame = linkage_frame(
+        staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True), everyone=staged
+    )
     start = time.perf_counter()
     db_api = duckdb_api()
     linker = Linker(db_api.register(frame), load_model(config.model_file), log_level=logging.WARNING)

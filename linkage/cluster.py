@@ -5,6 +5,13 @@ or join two children carrying different valid identity numbers. Here edges are
 taken strongest first and an edge is refused when it would put two different valid
 numbers, or a pair a reviewer called different, into one child.
 
+An edge is also refused when it would join two groups whose birth dates all
+disagree (none the same, within 50 days or day and month swapped: the model's own
+"may be the same date" levels). Such a join is a chain through a record that holds
+no birth date — a household-roster row without a usable number has none (sources.md)
+— matched on its name and place to the records of two children: the model compared
+the roster row with each child, never the two children with each other.
+
 That ordered pass is Python, one edge at a time; it only changes anything in the
 few components where such a fact exists. Every other component is a cluster as it
 stands, found with SciPy's connected components: at a million children the ordered
@@ -22,13 +29,39 @@ from scipy.sparse.csgraph import connected_components
 
 _EDGE = ["record_id_l", "record_id_r"]
 
+# Birth dates this many days apart may still be one child's (a lunar birthday):
+# linkage.comparisons.birth_date's "within 50 days" level.
+SAME_BIRTH_DAYS = 50
+
+
+def _dates_agree(a: frozenset[pd.Timestamp], b: frozenset[pd.Timestamp]) -> bool:
+    """Whether two groups' birth dates may be one child's: either holds none, or some
+    date of one is within ``SAME_BIRTH_DAYS`` of some date of the other, or is it
+    with day and month swapped."""
+    if not a or not b:
+        return True
+    for x in a:
+        for y in b:
+            if abs((x - y).days) <= SAME_BIRTH_DAYS:
+                return True
+            if x.year == y.year and x.month == y.day and x.day == y.month:
+                return True
+    return False
+
 
 class _Components:
     """Union-find whose roots remember the valid ids and cannot-link partners inside."""
 
-    def __init__(self, records: Iterable[str], valid_ids: dict[str, str]):
+    def __init__(
+        self,
+        records: Iterable[str],
+        valid_ids: dict[str, str],
+        births: dict[str, pd.Timestamp] | None = None,
+    ):
         self.parent = {r: r for r in records}
         self.ids = {r: {valid_ids[r]} if valid_ids.get(r) else set() for r in self.parent}
+        births = births or {}
+        self.births = {r: frozenset([births[r]]) if r in births else frozenset() for r in self.parent}
         self.cannot: dict[str, set[str]] = {r: set() for r in self.parent}
 
     def find(self, r: str) -> str:
@@ -46,12 +79,17 @@ class _Components:
     def allowed(self, ra: str, rb: str) -> bool:
         if len(self.ids[ra] | self.ids[rb]) > 1:
             return False
+        # One valid number on both sides outweighs a mistyped birth date.
+        same_number = bool(self.ids[ra] & self.ids[rb])
+        if not same_number and not _dates_agree(self.births[ra], self.births[rb]):
+            return False
         return not any(self.find(x) == rb for x in self.cannot[ra])
 
     def union(self, ra: str, rb: str) -> None:
         small, big = sorted((ra, rb))  # the smaller id becomes the root: deterministic
         self.parent[big] = small
         self.ids[small] |= self.ids.pop(big)
+        self.births[small] |= self.births.pop(big)
         self.cannot[small] |= self.cannot.pop(big)
 
 
@@ -65,7 +103,11 @@ def _ordered_clusters(
     valid = dict(
         zip(records["record_id"], records["id_number"].where(records["id_number"].notna()), strict=True)
     )
-    comps = _Components(records["record_id"], {k: v for k, v in valid.items() if isinstance(v, str)})
+    births = {}
+    if "birth_date" in records:
+        dates = pd.to_datetime(records["birth_date"])
+        births = {r: d for r, d in zip(records["record_id"], dates, strict=True) if pd.notna(d)}
+    comps = _Components(records["record_id"], {k: v for k, v in valid.items() if isinstance(v, str)}, births)
     joined_by: dict[str, float] = {}
     for a, b in cannot_link:
         if a in comps.parent and b in comps.parent:
@@ -107,12 +149,19 @@ def _components(records: pd.Series, edges: pd.DataFrame) -> np.ndarray:
 
 
 def _conflicted(records: pd.DataFrame, component: np.ndarray, decided: list[tuple[str, str]]) -> np.ndarray:
-    """Components where a hard fact can refuse an edge: two valid numbers, or a
-    reviewer's decision. Only there does the order of the edges matter."""
+    """Components where a hard fact can refuse an edge: two valid numbers, birth
+    dates more than ``SAME_BIRTH_DAYS`` apart, or a reviewer's decision. Only there
+    does the order of the edges matter (a wide span of dates is a superset of dates
+    that disagree: such a component merely takes the ordered pass)."""
     by_record = pd.Series(component, index=records["record_id"])
     numbers = pd.Series(records["id_number"].to_numpy(), index=component).dropna()
     several = numbers.groupby(level=0).nunique()
     flagged = set(several.index[several > 1])
+    if "birth_date" in records:
+        born = pd.Series(pd.to_datetime(records["birth_date"]).to_numpy(), index=component).dropna()
+        by_component = born.groupby(level=0)
+        span = by_component.max() - by_component.min()
+        flagged |= set(span.index[span > pd.Timedelta(days=SAME_BIRTH_DAYS)])
     flagged |= {by_record[a] for pair in decided for a in pair if a in by_record.index}
     return np.isin(component, list(flagged))
 
@@ -146,7 +195,8 @@ def cluster(
 ) -> pd.DataFrame:
     """Assign every record to a cluster.
 
-    ``records``: record_id, id_number (valid or NULL). ``pairs``: record_id_l,
+    ``records``: record_id, id_number (valid or NULL), optionally birth_date (NULL
+    when the record holds none). ``pairs``: record_id_l,
     record_id_r, match_probability. Returns record_id, cluster_id (smallest record id
     of the cluster), match_probability (strongest edge that joined the record; 1.0
     for a record alone or joined by a reviewer).

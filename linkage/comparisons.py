@@ -179,6 +179,13 @@ def prediction_blocking_rules() -> list:
         block_on("birth_days", "surname_folded"),
         block_on("birth_days", "given_folded"),
         block_on("name_pinyin_folded", "county_code", "township"),
+        # A roster row without a usable number has no birth date and insurance and
+        # health rows no township (sources.md): without this rule the two never meet.
+        CustomRule(
+            "l.name_pinyin_folded = r.name_pinyin_folded AND l.county_code = r.county_code"
+            " AND (l.birth_days IS NULL OR r.birth_days IS NULL)",
+            sql_dialect="duckdb",
+        ),
     ]
 
 

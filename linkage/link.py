@@ -183,7 +183,7 @@ def link(
     """
     clock = _Clock()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
-    frame = linkage_frame(candidates)
+    frame = linkage_frame(candidates, everyone=staged)
     clock.lap("prepare")
     is_new = ~candidates["record_key"].isin(set(previous["record_key"]))
     incremental = (
@@ -208,7 +208,7 @@ def link(
     key_to_record = {k: r for r, k in keys.items()}
     must, cannot = _decided_links(decisions, key_to_record)
     clusters = cluster(
-        candidates[["record_id", "id_number"]],
+        candidates[["record_id", "id_number", "birth_date"]],
         pairs.loc[pairs["automatic"]],
         config.match_threshold,
         must,

@@ -54,6 +54,7 @@ STAGED_INPUTS = [
     "mother_name",
     "head_name",
     "relationship",
+    "household_id",
 ]
 
 # Statuses whose candidate is an 18-character number worth comparing digit by digit.
@@ -89,13 +90,32 @@ def _name_parts(names: pd.Series) -> pd.DataFrame:
     )
 
 
-def _carers(staged: pd.DataFrame) -> pd.Series:
-    """Folded pinyin of every adult named on the row: guardian, parents, head of household.
+def household_spouses(everyone: pd.DataFrame) -> pd.Series:
+    """household_id → the name on its 配偶 row, from all staged rows (adults included).
 
-    The head is left out on the head's own row, where it names the person itself.
+    A roster names every member's relation to the head (sources.md, extracts 2 and 3):
+    a 子/女 has the head and the 配偶 as parents, a grandchild has them as grandparents,
+    and either may be the guardian another department names.
     """
+    spouses = everyone.loc[everyone["relationship"].eq("spouse"), ["household_id", "name_norm"]].dropna()
+    return spouses.drop_duplicates("household_id").set_index("household_id")["name_norm"]
+
+
+def _carers(staged: pd.DataFrame, spouses: pd.Series | None = None) -> pd.Series:
+    """Folded pinyin of every adult named on the row: guardian, parents, head of household,
+    and the head's spouse when ``spouses`` (``household_spouses``) is given.
+
+    Head and spouse are left out on their own rows, where they name the person itself
+    or its partner, not a carer.
+    """
+    member = ~staged["relationship"].isin(["head", "spouse"])
     head = staged["head_name"].where(staged["relationship"].ne("head"))
-    columns = [staged["guardian_name"], staged["father_name"], staged["mother_name"], head]
+    spouse = (
+        staged["household_id"].map(spouses).where(member)
+        if spouses is not None and len(spouses)
+        else pd.Series(None, index=staged.index, dtype=object)
+    )
+    columns = [staged["guardian_name"], staged["father_name"], staged["mother_name"], head, spouse]
     folded = [_per_unique(c.astype(object), _folded_pinyin_of) for c in columns]
     stacked = np.column_stack([f.to_numpy(dtype=object) for f in folded])
     return pd.Series(
@@ -103,8 +123,11 @@ def _carers(staged: pd.DataFrame) -> pd.Series:
     )
 
 
-def linkage_frame(staged: pd.DataFrame) -> pd.DataFrame:
-    """The model's input table for the given staged records (one row per record)."""
+def linkage_frame(staged: pd.DataFrame, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The model's input table for the given staged records (one row per record).
+
+    ``everyone``: all staged rows of the sync, adults included, so that a roster
+    member's carers include its household's 配偶 (``household_spouses``)."""
     birth = pd.to_datetime(staged["birth_date"])
     candidate = staged["id_candidate"].where(staged["id_status"].isin(_COMPARABLE_ID))
     out = pd.DataFrame(
@@ -130,5 +153,5 @@ def linkage_frame(staged: pd.DataFrame) -> pd.DataFrame:
         index=staged.index,
     )
     out = out.join(_name_parts(staged["name_norm"]))
-    out["carers"] = _carers(staged)
+    out["carers"] = _carers(staged, household_spouses(everyone) if everyone is not None else None)
     return out[LINKAGE_COLUMNS].reset_index(drop=True)

@@ -56,6 +56,8 @@ def test_components_without_conflicts_cluster_as_the_ordered_pass_would():
     ids = [f"r{i:04d}" for i in range(600)]
     pool = [f"51040220150302{i:04d}" for i in range(40)]
     records = _records({r: rng.choice(pool) if rng.random() < 0.3 else None for r in ids})
+    births = pd.to_datetime(["2013-04-20", "2013-05-02", "2011-08-22", None])
+    records["birth_date"] = rng.choice(births, len(ids))
     ends = rng.choice(ids, size=(300, 2))
     probabilities = rng.uniform(0.5, 1.0, len(ends))
     pairs = _pairs(*[(a, b, float(p)) for (a, b), p in zip(ends, probabilities, strict=True) if a != b])
@@ -65,3 +67,28 @@ def test_components_without_conflicts_cluster_as_the_ordered_pass_would():
     exact = _ordered_clusters(records, strong, must, cannot).sort_values("record_id", ignore_index=True)
     assert _groups(fast) == _groups(exact)
     pd.testing.assert_frame_equal(fast, exact)
+
+
+def test_a_record_without_a_birth_date_does_not_chain_two_children_born_apart():
+    # b (a roster row: no number, no birth date) matches a and c by name and place.
+    records = _records({"a": "510402201304200021", "b": None, "c": None}).assign(
+        birth_date=pd.to_datetime(["2013-04-20", None, "2011-08-22"])
+    )
+    result = cluster(records, _pairs(("b", "c", 0.99), ("a", "b", 0.85)), 0.8)
+    assert _groups(result) == {frozenset({"a"}), frozenset({"b", "c"})}
+
+
+def test_birth_dates_within_50_days_or_swapped_may_be_one_child():
+    records = _records({"a": None, "b": None, "c": None, "d": None, "e": None}).assign(
+        birth_date=pd.to_datetime(["2015-03-02", None, "2015-04-10", "2015-02-03", None])
+    )
+    pairs = _pairs(("a", "b", 0.99), ("b", "c", 0.95), ("d", "e", 0.99), ("e", "a", 0.9))
+    assert _groups(cluster(records, pairs, 0.8)) == {frozenset("abcde")}
+
+
+def test_one_valid_number_outweighs_a_mistyped_birth_date():
+    number = "510402201304200021"
+    records = _records({"a": number, "b": number}).assign(
+        birth_date=pd.to_datetime(["2013-04-20", "2003-04-20"])
+    )
+    assert _groups(cluster(records, _pairs(("a", "b", 0.99)), 0.8)) == {frozenset("ab")}
