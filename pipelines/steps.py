@@ -143,7 +143,10 @@ def stage_step(engine: sa.Engine, docs_dir: Path | None = None) -> dict[str, dic
     staged, quarantine = stage(raw, ref.as_of, ref.sync_id)
     staff = stage_staff(raw)
     outcomes = []
-    for source, rows in staged.groupby("source_system", sort=True):
+    # One extract's rows taken at a time: iterating the groupby would first copy
+    # every staged row into group order.
+    for source, positions in sorted(staged.groupby("source_system").indices.items()):
+        rows = staged.iloc[positions]
         result = validate_staged(source, rows, ref.as_of, docs_dir=docs_dir)
         outcomes.extend(result.outcomes)
         if result.blocking:
@@ -219,16 +222,19 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
     inbox join them, so a pair is never asked again.
     """
     from linkage.config import load_config
-    from linkage.link import link
+    from linkage.link import STAGED_COLUMNS, link
     from linkage.splink_model import load_model
 
     config = load_config()
+    source_columns = [c.name for c in T.SOURCE_ROW]
     with engine.connect() as conn:
         ref = current_sync(conn)
-        staged = read_frame(conn, T.STAGED_RECORDS)
-        previous = read_frame(conn, T.CHILD_RECORDS)[["record_key", "child_id"]]
-        old_children = read_frame(conn, T.CHILDREN)[["child_id", "first_seen_sync"]]
-        lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE)["old_child_id"]
+        staged = read_frame(
+            conn, T.STAGED_RECORDS, columns=list(dict.fromkeys([*source_columns, *STAGED_COLUMNS]))
+        )
+        previous = read_frame(conn, T.CHILD_RECORDS, columns=["record_key", "child_id"])
+        old_children = read_frame(conn, T.CHILDREN, columns=["child_id", "first_seen_sync"])
+        lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE, columns=["old_child_id"])["old_child_id"]
         decisions = read_frame(conn, T.REVIEW_DECISIONS)
         previous_pairs = read_frame(conn, T.PAIRS) if _last_sync_published(conn, ref) else None
     if inbox is not None:
@@ -251,13 +257,10 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         pd.to_numeric(children["first_seen_sync"]).fillna(ref.sync_id).astype("int64")
     )
     children["last_seen_sync"] = ref.sync_id
-    child_records = staged.merge(
-        linked.records[["record_id", "child_id", "match_probability"]], on="record_id"
-    )
-    adults = staged.loc[~staged["record_id"].isin(linked.records["record_id"])]
-    adult_records = adults.assign(
-        household=adults["household_id"],
-        determination=adults["role"].where(adults["role"] == "adult", "undetermined"),
+    child_records = staged[[*source_columns, "record_id"]].join(
+        linked.records.set_index("record_id")[["record_key", "child_id", "match_probability"]],
+        on="record_id",
+        how="inner",
     )
     with engine.begin() as conn:
         replace_frame(conn, T.PAIRS, linked.pairs)
@@ -267,19 +270,40 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
             conn, T.CHILD_ID_LINEAGE, linked.lineage.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
         )
         insert_frame(conn, T.CHILDREN, children, schema=BUILD_SCHEMA)
-        insert_frame(conn, T.CHILD_RECORDS, child_records[T.CHILD_RECORDS.column_names], schema=BUILD_SCHEMA)
-        insert_frame(conn, T.ADULT_RECORDS, adult_records[T.ADULT_RECORDS.column_names], schema=BUILD_SCHEMA)
+        insert_frame(conn, T.CHILD_RECORDS, child_records.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        n_adults = _insert_adult_records(conn)
         insert_frame(conn, T.REVIEW_PAIRS, linked.review.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
         _update_sync(conn, ref.sync_id, linkage_mode=linked.mode)
     log.info("sync %s: linkage %s", ref.sync_id, linked.mode)
     return {
         "children": len(children),
         "child_records": len(child_records),
-        "adult_records": len(adult_records),
+        "adult_records": n_adults,
         "pairs": len(linked.pairs),
         "review_pairs": len(linked.review),
         **{f"seconds_{part}": t for part, t in linked.seconds.items()},
     }
+
+
+def _insert_adult_records(conn: sa.Connection) -> int:
+    """Every staged row no child holds is an adult's, or an undetermined roster member's.
+
+    Copied inside the warehouse: these rows never need to pass through Python.
+    """
+    derived = {
+        "household": "household_id",
+        "determination": "CASE WHEN role = 'adult' THEN 'adult' ELSE 'undetermined' END",
+    }
+    columns = T.ADULT_RECORDS.column_names
+    select = ", ".join(derived.get(c, f'"{c}"') for c in columns)
+    conn.execute(
+        sa.text(
+            f"INSERT INTO {BUILD_SCHEMA}.adult_records ({', '.join(columns)}) SELECT {select} "
+            f"FROM work.staged_records s WHERE NOT EXISTS (SELECT 1 FROM {BUILD_SCHEMA}.child_records c "
+            "WHERE c.record_id = s.record_id)"
+        )
+    )
+    return conn.execute(sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.adult_records")).scalar()
 
 
 # ---------------------------------------------------------------- policy
@@ -287,15 +311,20 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
 
 def policy_step(engine: sa.Engine) -> dict[str, int]:
     """Categories, entitlements and alerts under the rules in force at the as-of date."""
-    from policy import apply_policy, load_rules, merge_alert_history
+    from policy import CHILD_COLUMNS, RECORD_COLUMNS, apply_policy, load_rules, merge_alert_history
 
+    # Only the columns the rules read: the staged rows' other columns (names, pinyin,
+    # free text) were most of this step's memory and reading time.
+    staged_columns = [c for c in RECORD_COLUMNS if c in T.STAGED_RECORDS.column_names]
     with engine.connect() as conn:
         ref = current_sync(conn)
-        children = read_frame(conn, T.CHILDREN, schema=BUILD_SCHEMA)
-        staged = read_frame(conn, T.STAGED_RECORDS)
-        links = read_frame(conn, T.CHILD_RECORDS, schema=BUILD_SCHEMA)[["record_id", "child_id"]]
+        children = read_frame(conn, T.CHILDREN, schema=BUILD_SCHEMA, columns=CHILD_COLUMNS)
+        records = read_frame(conn, T.STAGED_RECORDS, columns=staged_columns)
+        links = read_frame(conn, T.CHILD_RECORDS, schema=BUILD_SCHEMA, columns=["record_id", "child_id"])
         previous_alerts = read_frame(conn, T.GAP_ALERTS)
-    records = staged.merge(links, on="record_id", how="left")
+    # A lookup, not a merge: a merge would copy every column of the staged rows.
+    records["child_id"] = records["record_id"].map(links.set_index("record_id")["child_id"])
+    del links
     result = apply_policy(children, records, ref.as_of, load_rules(ref.as_of))
     alerts = merge_alert_history(
         previous_alerts if len(previous_alerts) else None, result.alerts, ref.sync_id
@@ -402,7 +431,7 @@ def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     if candidates.empty:
         raise SyncFailed("no staged records to train on: run a sync first")
-    model = train(linkage_frame(candidates), config, db_api=db_api)
+    model = train(linkage_frame(candidates, everyone=staged), config, db_api=db_api)
     path = out or config.model_file
     save_model(model, path)
     return path
@@ -426,6 +455,7 @@ def export_step(engine: sa.Engine, exports: Path) -> list[Path]:
     last published sync into ``exports/<as-of>/``."""
     from policy import load_rules
     from warehouse.exports import (
+        READ_COLUMNS,
         CoverageInputs,
         write_coverage_report,
         write_department_workbooks,
@@ -440,7 +470,7 @@ def export_step(engine: sa.Engine, exports: Path) -> list[Path]:
         last = published.iloc[-1]
         ref = SyncRef(int(last["sync_id"]), last["as_of"].date())
         frames = {
-            t.name: read_frame(conn, t)
+            t.name: read_frame(conn, t, columns=READ_COLUMNS.get(t.name))
             for t in (
                 T.CHILDREN,
                 T.CHILD_CATEGORIES,

@@ -8,10 +8,23 @@
   ``categories``, ``entitlements`` and ``alerts`` frames.
 - ``merge_alert_history(previous, current, sync_id) -> DataFrame``: full gap_alerts
   rows, alerts kept across syncs.
+- ``CHILD_COLUMNS``, ``RECORD_COLUMNS``: the columns of ``children`` and ``records``
+  the rules read; other columns are ignored, so a caller need not load them.
 """
 
 from policy.engine import PolicyResult, apply_policy
+from policy.extracts import CHILD_COLUMNS
+from policy.extracts import USED_COLUMNS as RECORD_COLUMNS
 from policy.history import merge_alert_history
 from policy.ruleset import AlertRule, Rules, load_rules
 
-__all__ = ["AlertRule", "PolicyResult", "Rules", "apply_policy", "load_rules", "merge_alert_history"]
+__all__ = [
+    "CHILD_COLUMNS",
+    "RECORD_COLUMNS",
+    "AlertRule",
+    "PolicyResult",
+    "Rules",
+    "apply_policy",
+    "load_rules",
+    "merge_alert_history",
+]

@@ -10,6 +10,7 @@ rules behave the same whether a frame comes from a database, Parquet or a test.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from warehouse.tables import BOOL, CHILDREN, FLOAT, INT, PERSON, STR
@@ -65,21 +66,29 @@ USED_COLUMNS = [
 
 class Extracts:
     """Rows of the sync by source system: ``linked`` to a child, or not (adults and
-    undetermined roster members)."""
+    undetermined roster members).
+
+    The rows are held once, grouped by (linked, system): each system's rows are a
+    slice of that one frame, not a copy of their own (at a city's size every copy
+    of the staged rows is hundreds of megabytes).
+    """
 
     def __init__(self, records: pd.DataFrame) -> None:
-        records = normalised(records.reindex(columns=USED_COLUMNS), _PERSON_TYPES)
-        linked = records["child_id"].notna()
-        self._empty = records.iloc[:0]
-        self._all = {True: records[linked], False: records[~linked]}
-        self._by_system = {
-            (system, is_linked): frame
-            for is_linked, rows in self._all.items()
-            for system, frame in rows.groupby("source_system", sort=False)
-        }
+        records = normalised(records, _PERSON_TYPES, USED_COLUMNS)
+        linked = records["child_id"].notna().to_numpy()
         self.places = records.loc[
             linked, ["child_id", "source_system", "source_file", "source_row", "hukou", "village_kind"]
         ]
+        codes, systems = pd.factorize(records["source_system"])
+        group = codes * 2 + linked  # rows without a system (code -1) fall before every group
+        self._order = np.argsort(group, kind="stable")
+        self._rows = records.take(self._order)
+        bounds = np.searchsorted(group[self._order], np.arange(2 * len(systems) + 1))
+        self._ranges = {
+            (system, is_linked): (bounds[2 * code + is_linked], bounds[2 * code + is_linked + 1])
+            for code, system in enumerate(systems)
+            for is_linked in (False, True)
+        }
 
     def of(self, *systems: str, children: pd.Index | pd.Series | None = None) -> pd.DataFrame:
         """Linked rows of the systems, of the given children only when given."""
@@ -90,28 +99,42 @@ class Extracts:
         return self._pick(systems, linked=False)
 
     def _pick(self, systems: tuple[str, ...], linked: bool) -> pd.DataFrame:
-        """One system's rows as split; several by selection (a concat of mostly
-        empty object columns is slow in pandas)."""
-        if len(systems) == 1:
-            return self._by_system.get((systems[0], linked), self._empty)
-        rows = self._all[linked]
-        return rows[rows["source_system"].isin(systems)]
+        """The systems' rows in the order given to the constructor: one system's as a
+        slice, several's gathered by position."""
+        ranges = [self._ranges.get((system, linked), (0, 0)) for system in systems]
+        if len(ranges) == 1:
+            return self._rows.iloc[ranges[0][0] : ranges[0][1]]
+        at = np.concatenate([np.arange(start, stop) for start, stop in ranges])
+        return self._rows.take(at[np.argsort(self._order[at], kind="stable")])
 
+
+# The golden record's columns the rules read: its age, its place (alerts are acted on
+# there) and whether it is rural. Callers read only these; names and numbers stay put.
+CHILD_COLUMNS = ["child_id", "birth_date", "hukou", "county_code", "township", "village", "village_kind"]
 
 _PERSON_TYPES = {c.name: c.type for c in PERSON} | {"child_id": STR}
 CHILD_TYPES = {c.name: c.type for c in CHILDREN.columns}
 
 
-def normalised(frame: pd.DataFrame, types: dict[str, str]) -> pd.DataFrame:
-    """The frame with each declared column in the representation the rules expect;
-    columns already so (the common case) are left as they are."""
-    converted = {}
-    for column in frame.columns:
-        kind, values = types.get(column), frame[column]
-        if kind in (INT, FLOAT) and values.dtype != "float64":
-            converted[column] = pd.to_numeric(values, errors="coerce").astype("float64")
-        elif kind == BOOL and values.dtype != "boolean":
-            converted[column] = values.astype("boolean")
-        elif kind == STR and values.dtype != object:
-            converted[column] = values.astype(object).where(values.notna(), None)
-    return frame.assign(**converted)
+def normalised(frame: pd.DataFrame, types: dict[str, str], columns: list[str] | None = None) -> pd.DataFrame:
+    """The frame's ``columns`` (all when not given; one it lacks is empty), each declared
+    column in the representation the rules expect; columns already so (the common
+    case) are kept as they are. Built in one go: a reindex and an assign would each
+    copy the whole frame."""
+    wanted = list(frame.columns) if columns is None else columns
+    absent = pd.Series(np.nan, index=frame.index)
+    return pd.DataFrame(
+        {c: _converted(frame.get(c, absent), types.get(c)) for c in wanted},
+        index=frame.index,
+        copy=False,
+    )
+
+
+def _converted(values: pd.Series, kind: str | None) -> pd.Series:
+    if kind in (INT, FLOAT) and values.dtype != "float64":
+        return pd.to_numeric(values, errors="coerce").astype("float64")
+    if kind == BOOL and values.dtype != "boolean":
+        return values.astype("boolean")
+    if kind == STR and values.dtype != object:
+        return values.astype(object).where(values.notna(), None)
+    return values

@@ -7,6 +7,8 @@ nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import sqlalchemy as sa
 
@@ -80,14 +82,23 @@ def _copy_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: st
 
 
 def read_frame(
-    conn: sa.Connection, table: Table, where: str = "", params: dict | None = None, schema: str | None = None
+    conn: sa.Connection,
+    table: Table,
+    where: str = "",
+    params: dict | None = None,
+    schema: str | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """A table (optionally filtered by a SQL ``where`` with bound params) as a frame.
 
-    Date columns come back as ``datetime64[ns]`` on every dialect, so callers do not
-    branch on where the data lives.
+    ``columns`` (declared columns, in the order wanted) limits what is read: a city's
+    wide tables cost gigabytes as Python objects, most of them in columns a step
+    never looks at. Date columns come back as ``datetime64[ns]`` on every dialect,
+    so callers do not branch on where the data lives.
     """
-    sql = f"SELECT * FROM {_qualified(table, schema)}" + (f" WHERE {where}" if where else "")
+    sql = f"SELECT {_select_list(table, columns)} FROM {_qualified(table, schema)}" + (
+        f" WHERE {where}" if where else ""
+    )
     if is_duckdb(conn.engine) and not params:
         raw = conn.connection.driver_connection
         raw.complete()
@@ -98,3 +109,12 @@ def read_frame(
         if c.type in (DATE, TIMESTAMP) and c.name in df:
             df[c.name] = pd.to_datetime(df[c.name])
     return df
+
+
+def _select_list(table: Table, columns: Sequence[str] | None) -> str:
+    if columns is None:
+        return "*"
+    unknown = [c for c in columns if c not in table.column_names]
+    if unknown:
+        raise ValueError(f"{table.qualified_name}: no such columns: {unknown}")
+    return ", ".join(f'"{c}"' for c in columns)

@@ -234,7 +234,7 @@ def id_status_table(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Series]:
 def records_per_child(inputs: CoverageInputs) -> pd.Series:
     """Children by number of linked staged rows: 1, 2, … and the top bin 'n and more'."""
     top = settings()["report"]["records_top_bin"]
-    n = inputs.child_records.groupby("child_id").size()
+    n = inputs.child_records["child_id"].value_counts()
     binned = n.clip(upper=top).value_counts().reindex(range(1, top + 1), fill_value=0)
     binned.index = [str(i) for i in range(1, top)] + [f"≥{top}"]
     return binned
@@ -243,7 +243,12 @@ def records_per_child(inputs: CoverageInputs) -> pd.Series:
 def links_by_source_pair(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Series]:
     """Children linking two sources (source_a < source_b), and children with several rows in
     one source (source_a = source_b: duplicates the linkage merged)."""
-    rec = inputs.child_records[["child_id", "source_system"]]
+    # Children and sources as integer codes (sources' in sorted order, so a < b holds for
+    # codes as for names): grouping and self-joining a city's text columns is slow.
+    child = pd.factorize(inputs.child_records["child_id"])[0]
+    source, sources = pd.factorize(inputs.child_records["source_system"], sort=True)
+    known = (child >= 0) & (source >= 0)
+    rec = pd.DataFrame({"child_id": child[known], "source_system": source[known]})
     per_source = rec.groupby(["child_id", "source_system"]).size().rename("n").reset_index()
     pairs = per_source.merge(per_source, on="child_id", suffixes=("_a", "_b"))
     across = pairs["source_system_a"] < pairs["source_system_b"]
@@ -251,10 +256,14 @@ def links_by_source_pair(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Serie
     kept = pairs[across | within]
     table = kept.groupby(["source_system_a", "source_system_b"])["child_id"].nunique().rename("children")
     table = table.sort_values(ascending=False).reset_index()
+    names = {
+        col: pd.Series(sources[table[col].to_numpy()], index=table.index)
+        for col in ("source_system_a", "source_system_b")
+    }
     restricted = settings()["access"]["restricted_sources"]
-    sensitive = table["source_system_a"].isin(restricted) | table["source_system_b"].isin(restricted)
-    for col in ("source_system_a", "source_system_b"):
-        table[col] = table[col].map(source_label)
+    sensitive = names["source_system_a"].isin(restricted) | names["source_system_b"].isin(restricted)
+    for col, values in names.items():
+        table[col] = values.map(source_label)
     return table, sensitive
 
 

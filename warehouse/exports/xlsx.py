@@ -30,7 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from warehouse.exports.config import settings
-from warehouse.exports.display import display_width
+from warehouse.exports.display import display_width, width_sample
 from warehouse.exports.texts import EXCEL_TITLE_LIMIT
 
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -52,8 +52,9 @@ def fitted_columns(frame: pd.DataFrame, headers: Mapping[str, str]) -> list[Shee
     """
     book = settings()["workbook"]
     floor = book["min_widths"]
+    sample = width_sample(frame)
     return [
-        SheetColumn(h, max(display_width(frame[c], h, book["max_width"]), floor.get(c, 0)))
+        SheetColumn(h, max(display_width(sample[c], h, book["max_width"]), floor.get(c, 0)))
         for c, h in headers.items()
     ]
 

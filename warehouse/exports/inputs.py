@@ -1,0 +1,38 @@
+"""The registry columns the exports read, by table: what they show or count, nothing else.
+
+The categories' and alerts' evidence JSON, the children's source lists and the
+links' file positions are most of those tables at a city's size, and no export
+prints them; a table not named here is read whole.
+"""
+
+READ_COLUMNS: dict[str, list[str]] = {
+    "children": [
+        "child_id",
+        "name",
+        "sex",
+        "birth_date",
+        "id_number",
+        "guardian_name",
+        "guardian_phone",
+        "county_code",
+        "township",
+        "village",
+    ],
+    "child_categories": ["child_id", "category", "basis"],
+    "entitlements": ["child_id", "benefit", "received_amount", "status"],
+    "gap_alerts": [
+        "alert_id",
+        "child_id",
+        "alert",
+        "departments",
+        "county_code",
+        "township",
+        "village",
+        "detail",
+        "restricted",
+        "first_raised",
+        "status",
+        "resolved_sync",
+    ],
+    "child_records": ["child_id", "source_system"],
+}
