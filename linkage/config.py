@@ -18,6 +18,7 @@ class LinkageConfig:
     review_lower: float
     review_max_pairs: int
     incremental_max_share: float
+    duckdb_memory_limit: str
     training: dict[str, Any]
     roles_linked: tuple[str, ...]
 
@@ -30,6 +31,7 @@ def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
         review_lower=float(raw["review_lower"]),
         review_max_pairs=int(raw["review_max_pairs"]),
         incremental_max_share=float(raw["incremental_max_share"]),
+        duckdb_memory_limit=str(raw["duckdb_memory_limit"]),
         training=raw["training"],
         roles_linked=tuple(raw["roles_linked"]),
     )

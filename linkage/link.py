@@ -20,7 +20,7 @@ from linkage.config import LinkageConfig
 from linkage.golden import golden_records
 from linkage.ids import assign_ids
 from linkage.prepare import linkage_frame
-from linkage.splink_model import comparison_levels, level_labels, score, score_new
+from linkage.splink_model import comparison_levels, duckdb_api, level_labels, score, score_new
 
 # The staged columns link() reads: a city's staged rows hold some seventy columns,
 # and reading them all cost gigabytes the linkage never looks at.
@@ -182,6 +182,7 @@ def link(
     clustering and ids then run over everything, as in a full run.
     """
     clock = _Clock()
+    db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = linkage_frame(candidates, everyone=staged)
     clock.lap("prepare")

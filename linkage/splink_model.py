@@ -10,6 +10,7 @@ import copy
 import json
 import logging
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,10 @@ def duckdb_api(path: str = ":memory:", memory_limit: str | None = None):
 
     con = duckdb.connect(path)
     if memory_limit:
+        # Beyond the limit DuckDB spills; by default into ./.tmp of whatever folder
+        # the sync was started from.
         con.execute(f"SET memory_limit = '{memory_limit}'")
+        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'childreg-duckdb'}'")
     return DuckDBAPI(connection=con)
 
 
@@ -59,7 +63,7 @@ def train(frame: pd.DataFrame, config: LinkageConfig, db_api=None) -> dict[str, 
     each block on one field so the others can be estimated; every step is capped by
     ``max_pairs`` so memory stays bounded (stack.md: uncapped EM reached 18 GB).
     """
-    db_api = db_api or duckdb_api()
+    db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
     linker = _linker(db_api, frame, settings())
     training = config.training
     linker.training.estimate_probability_two_random_records_match(
@@ -133,12 +137,25 @@ def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
     return out
 
 
+def _scored_frame(linker: Linker, predictions, model: dict[str, Any]) -> pd.DataFrame:
+    """The columns of Splink's predictions that linkage reads, as a pandas frame.
+
+    Splink keeps every intermediate column (gammas, Bayes factors, term-frequency
+    adjustments); at a million children carrying them into pandas cost gigabytes.
+    """
+    weights = ", ".join(f"mw_{c['output_column_name']}" for c in model["comparisons"])
+    return linker.misc.query_sql(
+        "SELECT unique_id_l AS record_id_l, unique_id_r AS record_id_r, match_probability, "
+        f"match_weight, {weights} FROM {predictions.physical_name}",
+        output_type="pandas",
+    )
+
+
 def score(frame: pd.DataFrame, model: dict[str, Any], lower: float, db_api=None) -> pd.DataFrame:
     """Every blocked pair scoring at least ``lower``, with its comparison levels."""
     db_api = db_api or duckdb_api()
     linker = _linker(db_api, frame, for_dialect(model, db_api.sql_dialect.sql_dialect_str))
-    pairs = linker.inference.predict(threshold_match_probability=lower).as_pandas_dataframe()
-    return pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"})
+    return _scored_frame(linker, linker.inference.predict(threshold_match_probability=lower), model)
 
 
 def _weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
@@ -206,14 +223,14 @@ def score_new(
     old_sdf = db_api.register(existing, dataset_display_name="existing_records")
     new_sdf = db_api.register(new, dataset_display_name="new_records")
     frames = [
-        linker.inference.predict_between(
-            old_sdf, new_sdf, threshold_match_probability=lower
-        ).as_pandas_dataframe(),
-        linker.inference.predict_within(new_sdf, threshold_match_probability=lower).as_pandas_dataframe(),
+        _scored_frame(linker, predictions, model)
+        for predictions in (
+            linker.inference.predict_between(old_sdf, new_sdf, threshold_match_probability=lower),
+            linker.inference.predict_within(new_sdf, threshold_match_probability=lower),
+        )
     ]
-    pairs = (
+    return (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
         if any(len(f) for f in frames)
         else frames[0]
     )
-    return pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"})

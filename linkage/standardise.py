@@ -411,9 +411,10 @@ class NameKeys(NamedTuple):
     given_pinyin: str | None
 
 
-def name_keys_many(names: Iterable[str | None]) -> list[NameKeys]:
-    """Every comparison form of many cleaned names; the folded pinyin is folded
-    syllable by syllable. Each translation is one call over the joined names."""
+def name_key_frame(names: Iterable[str | None]) -> pd.DataFrame:
+    """Every comparison form of many cleaned names, one column per ``NameKeys``
+    field; the folded pinyin is folded syllable by syllable. Each translation is
+    one call over the joined names, and no per-name tuple is built."""
     names = [_WHITESPACE.sub("", n) if n else "" for n in names]
     tables = _PINYIN.covering("".join(names))
     splits = [split_name(n) for n in names]
@@ -424,7 +425,18 @@ def name_keys_many(names: Iterable[str | None]) -> list[NameKeys]:
         _joined_map([s for s, _ in splits], lambda t: t.translate(tables.plain)),
         _joined_map([g for _, g in splits], lambda t: t.translate(tables.plain)),
     )
-    return [NameKeys(*(part or None for part in row)) for row in zip(*columns, strict=True)]
+    return pd.DataFrame(
+        {
+            field: [part or None for part in column]
+            for field, column in zip(NameKeys._fields, columns, strict=True)
+        },
+        dtype=object,
+    )
+
+
+def name_keys_many(names: Iterable[str | None]) -> list[NameKeys]:
+    """Every comparison form of many cleaned names (see ``name_key_frame``)."""
+    return [NameKeys(*row) for row in name_key_frame(names).itertuples(index=False, name=None)]
 
 
 def name_keys(name: str | None) -> NameKeys:
@@ -655,21 +667,22 @@ def apply_unique(
     """``parse`` applied once per distinct value of ``values`` (blank cells once in all).
 
     With ``batch``, ``parse`` takes the list of distinct values and returns the
-    list of results (``clean_names``). A parser returning a NamedTuple gives a
-    frame with one column per field; any other parser gives a Series. The index
-    is ``values``'s.
+    list of results (``clean_names``), or a frame with one row per value
+    (``name_key_frame``). A parser returning a NamedTuple gives a frame with one
+    column per field; any other parser gives a Series. The index is ``values``'s.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     distinct = [*uniques, None]
-    results = list(parse(distinct)) if batch else [parse(u) for u in distinct]
-    codes = np.where(codes < 0, len(results) - 1, codes)
+    results = parse(distinct) if batch else [parse(u) for u in distinct]
+    codes = np.where(codes < 0, len(distinct) - 1, codes)
+    if isinstance(results, pd.DataFrame):
+        return pd.DataFrame({c: results[c].to_numpy()[codes] for c in results.columns}, index=values.index)
     sample = results[-1]
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):
         table = pd.DataFrame.from_records(results, columns=list(sample._fields))
         out = table.take(codes)
         out.index = values.index
         return out
-    column = np.empty(len(results), dtype=object)
-    for i, result in enumerate(results):
-        column[i] = result
+    # fromiter keeps a tuple result as one object where np.array would spread it.
+    column = np.fromiter(results, dtype=object, count=len(results))
     return pd.Series(column[codes], index=values.index, name=values.name, dtype=object)
