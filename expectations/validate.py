@@ -77,7 +77,10 @@ def _typed_columns(spec: SuiteSpec, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _typed(column: pd.Series, kind: str) -> pd.Series:
     if kind in (DATE, TIMESTAMP):
-        return pd.to_datetime(column, errors="coerce").astype("datetime64[ns]")
+        # Staged dates are datetime64 already; to_datetime would turn each into a
+        # Timestamp to decide whether to cache its conversions.
+        dates = column if column.dtype.kind == "M" else pd.to_datetime(column, errors="coerce")
+        return dates.astype("datetime64[ns]")
     if kind in (INT, FLOAT):
         return pd.to_numeric(column, errors="coerce").astype("float64")
     return column

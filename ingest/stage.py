@@ -26,7 +26,7 @@ import pyarrow.json as pa_json
 
 from ingest.config import Mapping, load_mappings
 from ingest.parsers import clean_upper, parse_column, present, present_among
-from linkage.standardise import apply_unique, birth_dates_from_ids, name_keys_many, reference, sexes_from_ids
+from linkage.standardise import apply_unique, birth_dates_from_ids, name_key_frame, reference, sexes_from_ids
 from warehouse.tables import BOOL, DATE, FLOAT, INT, PERSON, QUARANTINE, STAFF
 
 PERSON_COLUMNS = [c.name for c in PERSON]
@@ -272,9 +272,10 @@ def _record_keys(out: Columns) -> pd.Series:
     parts = [out["source_system"].astype(str)]
     for column in ("name_norm", "id_candidate", "household_id", "relationship"):
         parts.append(out[column].where(out[column].notna(), ""))
-    parts.append(out["birth_date"].dt.strftime("%Y-%m-%d").fillna(""))
-    base = pd.Series(["\x1f".join(row) for row in zip(*parts, strict=True)], index=parts[0].index)
-    digest = apply_unique(base, _short_hash)
+    parts.append(_iso_dates(out["birth_date"]))
+    rows = zip(*(p.tolist() for p in parts), strict=True)
+    # Nearly every row differs, so each is hashed once rather than deduplicated first.
+    digest = pd.Series([_short_hash("\x1f".join(row)) for row in rows], index=parts[0].index, dtype=object)
     files = pd.factorize(out["source_file"], sort=True)[0]
     order = np.lexsort((out["source_row"].to_numpy(dtype=np.int64), files))
     ordered = digest.iloc[order]
@@ -282,8 +283,15 @@ def _record_keys(out: Columns) -> pd.Series:
     return digest + "-" + occurrence.astype(str)
 
 
-def _short_hash(text: str | None) -> str | None:
-    return hashlib.sha1(text.encode()).hexdigest()[:16] if text is not None else None
+def _iso_dates(dates: pd.Series) -> pd.Series:
+    """Dates as ISO text ("" for none), formatted once per distinct date."""
+    codes, uniques = pd.factorize(dates)
+    texts = np.append(uniques.strftime("%Y-%m-%d").to_numpy(dtype=object), "")
+    return pd.Series(texts[codes], index=dates.index)
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
 
 
 def _resolve_hukou(hukou: pd.Series, village_kind: pd.Series) -> pd.Series:
@@ -364,7 +372,7 @@ def _stage_source(
     out = {c: values.get(c, nothing) for c in PERSON_COLUMNS}
     for column in ("source_system", "source_file", "source_sheet", "source_row"):
         out[column] = fields[column]
-    keys = apply_unique(out["name"], name_keys_many, batch=True)
+    keys = apply_unique(out["name"], name_key_frame, batch=True)
     out.update({k: keys[k] for k in NAME_KEYS})
     out["birth_date_from_id"] = birth_dates_from_ids(out["id_number"])
     if out["birth_date"].dtype == object:
@@ -384,7 +392,8 @@ def _stage_source(
     out["role"] = _role(out["birth_date"], out["relationship"], mapping, as_of)
     out["record_id"] = out["source_system"] + ":" + out["source_file"] + ":" + out["source_row"].astype(str)
     identified = (out["name"].notna() | out["id_number"].notna()).to_numpy()
-    kept = {c: v[identified] for c, v in out.items()}
+    absent = nothing[identified]  # one filtered copy for all the columns the extract lacks
+    kept = {c: absent if v is nothing else v[identified] for c, v in out.items()}
     kept["record_key"] = _record_keys(kept)
     unidentified = fields.loc[~identified]
     reasons = _unidentified_reasons(unidentified, out["id_status"][~identified], usable.headers)
@@ -424,30 +433,50 @@ def _typed(parts: list[Columns]) -> pd.DataFrame:
     declared type reads back as (dates as datetime64, like ``warehouse.io.read_frame``).
 
     Stacked column by column: a frame ``concat`` tests every cell of an all-NULL
-    column for NA-ness, seconds for a city.
+    column for NA-ness, seconds for a city. The frame is not consolidated into one
+    block per dtype: that would copy every object column of a city once more.
+    Each part's column is let go once stacked, so a city is never held twice.
     """
     typed = {}
     for column in PERSON:
-        series = [p[column.name] for p in parts]
+        series = [p.pop(column.name) for p in parts]
         if column.type == DATE:
             dates = [
                 s.to_numpy("datetime64[ns]") if s.dtype.kind == "M" else as_datetime(s).to_numpy()
                 for s in series
             ]
             typed[column.name] = pd.Series(np.concatenate(dates) if dates else [], dtype="datetime64[ns]")
-            continue
-        values = pd.Series(
-            np.concatenate([s.to_numpy(dtype=object) for s in series]) if series else [], dtype=object
-        )
-        if column.type == INT:
-            typed[column.name] = pd.to_numeric(values, errors="coerce").astype("Int64")
-        elif column.type == FLOAT:
-            typed[column.name] = pd.to_numeric(values, errors="coerce").astype("float64")
-        elif column.type == BOOL:
-            typed[column.name] = values.astype("boolean")
+        elif column.type in (INT, FLOAT):
+            typed[column.name] = _numbers(series).astype("Int64" if column.type == INT else "float64")
         else:
-            typed[column.name] = values.where(values.notna(), None)
-    return pd.DataFrame(typed)
+            values = _objects(series)
+            typed[column.name] = values.astype("boolean") if column.type == BOOL else values
+    return pd.DataFrame(typed, copy=False)
+
+
+def _objects(series: list[pd.Series]) -> pd.Series:
+    """The parts' cells one after another, None for every kind of NULL."""
+    values = (
+        np.concatenate([s.to_numpy(dtype=object) for s in series]) if series else np.array([], dtype=object)
+    )
+    values[pd.isna(values)] = None
+    return pd.Series(values, dtype=object)
+
+
+def _numbers(series: list[pd.Series]) -> pd.Series:
+    """The parts' numbers one after another, NaN where a cell holds none. Each part
+    is converted on its own: numbers stay as they are and a source without the
+    column (all NULL) needs no look at its cells."""
+    arrays = [_as_numbers(s) for s in series]
+    return pd.Series(np.concatenate(arrays)) if arrays else pd.Series([], dtype=object)
+
+
+def _as_numbers(values: pd.Series) -> np.ndarray:
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        return values.to_numpy()
+    if values.isna().all():
+        return np.full(len(values), np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 # ---------------------------------------------------------------- staff roster
