@@ -246,10 +246,13 @@ def _embedded(values: pd.Series, pattern: re.Pattern[str], group: int) -> pd.Ser
 # ---------------------------------------------------------------- derived fields
 
 
-def _role(born: pd.Series, relationship: pd.Series, mapping: Mapping, as_of: date) -> pd.Series:
+def _role(
+    born: pd.Series, relationship: pd.Series, id_status: pd.Series, mapping: Mapping, as_of: date
+) -> pd.Series:
     """child / adult / undetermined (registry.md): the ledger's rows are children
     even aged out; otherwise the age in whole years at the as-of date decides;
-    without a birth date a roster row is an adult when it is the head or spouse and
+    without a birth date a roster row is an adult when it is the head or spouse, or
+    carries a 15-digit legacy number (issued to adults only, sources.md), and
     undetermined otherwise, and a row of a children-only extract is a child."""
     if mapping.population == "ledger":
         return pd.Series("child", index=born.index, dtype=object)
@@ -258,7 +261,8 @@ def _role(born: pd.Series, relationship: pd.Series, mapping: Mapping, as_of: dat
     )
     age = as_of.year - born.dt.year - birthday_ahead.astype(int)
     if mapping.population == "roster":
-        undated = np.where(relationship.isin(reference()["adult_relationships"]), "adult", "undetermined")
+        adult = relationship.isin(reference()["adult_relationships"]) | id_status.eq("legacy15")
+        undated = np.where(adult, "adult", "undetermined")
     else:
         undated = "child"
     role = np.where(born.isna(), undated, np.where(age < 18, "child", "adult"))
@@ -389,7 +393,7 @@ def _stage_source(
     out["id_status"] = out["id_status"].fillna("missing")
     out["flags"] = flags.joined()
     out["sync_id"] = pd.Series(sync_id, index=index)
-    out["role"] = _role(out["birth_date"], out["relationship"], mapping, as_of)
+    out["role"] = _role(out["birth_date"], out["relationship"], out["id_status"], mapping, as_of)
     out["record_id"] = out["source_system"] + ":" + out["source_file"] + ":" + out["source_row"].astype(str)
     identified = (out["name"].notna() | out["id_number"].notna()).to_numpy()
     absent = nothing[identified]  # one filtered copy for all the columns the extract lacks

@@ -420,6 +420,8 @@ def test_assistance_roster_gb18030(tmp_path):
         base + ["王小", ID_GIRL, "女", "600", ""],
         base + ["王妻", None, "配偶", "600", ""],
         base + ["王二", None, "子", "600", ""],
+        # A 15-digit legacy number is an adult's (sources.md), whatever the relation.
+        base + ["王三", "510402750302001", "子", "600", ""],
     ]
     inbox = tmp_path / "inbox"
     write_csv(inbox / "civil_affairs_assistance" / "救助.csv", rows, encoding="gb18030")
@@ -431,8 +433,8 @@ def test_assistance_roster_gb18030(tmp_path):
     )
     assert staged["household_id"].eq("civil_affairs_assistance:A001").all()
     assert staged["assistance_type"].eq("urban_dibao").all()
-    assert staged["relationship"].tolist() == ["head", "daughter", "spouse", "son"]
-    assert staged["role"].tolist() == ["adult", "child", "adult", "undetermined"]
+    assert staged["relationship"].tolist() == ["head", "daughter", "spouse", "son", "son"]
+    assert staged["role"].tolist() == ["adult", "child", "adult", "undetermined", "adult"]
     assert staged.loc[3, "head_id"] == ID_ADULT
 
 
