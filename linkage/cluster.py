@@ -212,11 +212,9 @@ def cluster(
     hard = _conflicted(records, component, must + cannot)
     hard_records = set(records["record_id"].to_numpy()[hard])
     in_hard = strong["record_id_l"].isin(hard_records)
-    clusters = pd.concat(
-        [
-            _simple_clusters(records["record_id"][~hard], component[~hard], strong.loc[~in_hard]),
-            _ordered_clusters(records.loc[hard], strong.loc[in_hard], must, cannot),
-        ],
-        ignore_index=True,
-    )
+    parts = [
+        _simple_clusters(records["record_id"][~hard], component[~hard], strong.loc[~in_hard]),
+        _ordered_clusters(records.loc[hard], strong.loc[in_hard], must, cannot),
+    ]
+    clusters = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     return clusters.set_index("record_id").reindex(records["record_id"]).reset_index()

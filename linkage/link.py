@@ -20,7 +20,7 @@ from linkage.config import LinkageConfig
 from linkage.golden import golden_records
 from linkage.ids import assign_ids
 from linkage.prepare import linkage_frame
-from linkage.splink_model import comparison_levels, duckdb_api, level_labels, score, score_new
+from linkage.splink_model import comparison_levels, level_labels, score, score_new, scoring_backend
 
 # The staged columns link() reads: a city's staged rows hold some seventy columns,
 # and reading them all cost gigabytes the linkage never looks at.
@@ -182,7 +182,6 @@ def link(
     clustering and ids then run over everything, as in a full run.
     """
     clock = _Clock()
-    db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = linkage_frame(candidates, everyone=staged)
     clock.lap("prepare")
@@ -193,12 +192,14 @@ def link(
         and len(previous) > 0
         and is_new.mean() <= config.incremental_max_share
     )
-    if incremental:
-        pairs = _incremental_pairs(
-            frame, candidates["record_key"], previous_pairs, is_new, model, config, db_api
-        )
-    else:
-        pairs = _score_pairs(frame, model, config, db_api)
+    with scoring_backend(db_api, config.duckdb_memory_limit) as backend:
+        if incremental:
+            pairs = _incremental_pairs(
+                frame, candidates["record_key"], previous_pairs, is_new, model, config, backend
+            )
+        else:
+            pairs = _score_pairs(frame, model, config, backend)
+    del frame
     mode = f"{'incremental' if incremental else 'full'} ({is_new.mean():.1%} new records)"
     clock.lap("score")
 
@@ -225,7 +226,9 @@ def link(
     ids = assign_ids(clusters[["record_id", "record_key", "cluster_id"]], previous, known_ids)
     records = ids.records.merge(clusters[["record_id", "match_probability"]], on="record_id")
     clock.lap("ids")
-    child_rows = candidates.merge(records[["record_id", "child_id"]], on="record_id")
+    child_rows = candidates[["record_id", *golden.STAGED_INPUTS]].merge(
+        records[["record_id", "child_id"]], on="record_id"
+    )
     children = golden_records(child_rows)
     clock.lap("golden")
     return Linked(

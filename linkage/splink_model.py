@@ -11,6 +11,8 @@ import json
 import logging
 import math
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,20 @@ def duckdb_api(path: str = ":memory:", memory_limit: str | None = None):
         con.execute(f"SET memory_limit = '{memory_limit}'")
         con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'childreg-duckdb'}'")
     return DuckDBAPI(connection=con)
+
+
+@contextmanager
+def scoring_backend(db_api=None, memory_limit: str | None = None) -> Iterator:
+    """The caller's Splink backend, or a DuckDB one closed on exit: its tables of
+    blocked pairs hold gigabytes a city's clustering and golden records need."""
+    if db_api is not None:
+        yield db_api
+        return
+    own = duckdb_api(memory_limit=memory_limit)
+    try:
+        yield own
+    finally:
+        own.duckdb_con.close()
 
 
 def settings() -> SettingsCreator:
