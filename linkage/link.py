@@ -159,7 +159,8 @@ def _incremental_pairs(
     )
     fresh = score_new(frame.loc[~is_new], frame.loc[is_new], model, lower=config.review_lower, db_api=db_api)
     columns = ["record_id_l", "record_id_r", "match_probability", "match_weight", "levels", "automatic"]
-    return pd.concat([kept[columns], _with_levels(fresh, model)], ignore_index=True)
+    parts = [kept[columns], _with_levels(fresh, model)]
+    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
 
 
 def link(

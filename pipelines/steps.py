@@ -179,9 +179,11 @@ def stage_step(engine: sa.Engine, docs_dir: Path | None = None) -> dict[str, dic
 def _fill_raw_rows(quarantine: pd.DataFrame, raw: pd.DataFrame) -> None:
     """Quarantined rows keep the row as read, so nothing is lost with them."""
     key = ["source_system", "source_file", "source_row"]
-    cells = raw.set_index(key)["cells"]
     missing = quarantine["raw_row"].isna()
     if missing.any():
+        # Indexing only the files that have quarantined rows: a city's raw rows are millions.
+        files = raw.loc[raw["source_file"].isin(quarantine.loc[missing, "source_file"]), [*key, "cells"]]
+        cells = files.set_index(key)["cells"]
         index = pd.MultiIndex.from_frame(quarantine.loc[missing, key])
         quarantine.loc[missing, "raw_row"] = cells.reindex(index).to_numpy()
 
