@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,7 +165,7 @@ def _incremental_pairs(
 
 
 def link(
-    staged: pd.DataFrame,
+    load_staged: Callable[[], pd.DataFrame],
     model: dict[str, Any],
     config: LinkageConfig,
     previous: pd.DataFrame,
@@ -175,6 +176,9 @@ def link(
 ) -> Linked:
     """Link the staged records whose role may be a child's.
 
+    ``load_staged`` returns the staged rows (``STAGED_COLUMNS``); they are loaded here so
+    that linkage can let go of the columns it has used before scoring.
+
     ``previous``: record_key → child_id of the last published sync; ``decisions``:
     reviewed pairs (record_key_l, record_key_r, decision) applied as must/cannot links;
     ``previous_pairs``: the last sync's scored pairs (with record keys). When the share
@@ -183,8 +187,13 @@ def link(
     clustering and ids then run over everything, as in a full run.
     """
     clock = _Clock()
+    staged = load_staged()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = linkage_frame(candidates, everyone=staged)
+    # From here on only what clustering and golden records read: at a million children
+    # every column held through scoring is a gigabyte.
+    del staged
+    candidates = candidates[list(dict.fromkeys(["record_id", "record_key", "role", *golden.STAGED_INPUTS]))]
     clock.lap("prepare")
     is_new = ~candidates["record_key"].isin(set(previous["record_key"]))
     incremental = (

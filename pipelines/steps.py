@@ -228,12 +228,8 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
     from linkage.splink_model import load_model
 
     config = load_config()
-    source_columns = [c.name for c in T.SOURCE_ROW]
     with engine.connect() as conn:
         ref = current_sync(conn)
-        staged = read_frame(
-            conn, T.STAGED_RECORDS, columns=list(dict.fromkeys([*source_columns, *STAGED_COLUMNS]))
-        )
         previous = read_frame(conn, T.CHILD_RECORDS, columns=["record_key", "child_id"])
         old_children = read_frame(conn, T.CHILDREN, columns=["child_id", "first_seen_sync"])
         lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE, columns=["old_child_id"])["old_child_id"]
@@ -244,8 +240,13 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         decisions = pd.concat(
             [decisions.loc[~decisions["pair_id"].isin(new["pair_id"])], new], ignore_index=True
         )
+
+    def load_staged() -> pd.DataFrame:
+        with engine.connect() as conn:
+            return read_frame(conn, T.STAGED_RECORDS, columns=STAGED_COLUMNS)
+
     linked = link(
-        staged,
+        load_staged,
         load_model(config.model_file),
         config,
         previous.drop_duplicates("record_key"),
@@ -259,11 +260,7 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         pd.to_numeric(children["first_seen_sync"]).fillna(ref.sync_id).astype("int64")
     )
     children["last_seen_sync"] = ref.sync_id
-    child_records = staged[[*source_columns, "record_id"]].join(
-        linked.records.set_index("record_id")[["record_key", "child_id", "match_probability"]],
-        on="record_id",
-        how="inner",
-    )
+    child_records = linked.records[["record_id", "record_key", "child_id", "match_probability"]]
     with engine.begin() as conn:
         replace_frame(conn, T.PAIRS, linked.pairs)
         carry_forward(conn, T.CHILD_ID_LINEAGE)
@@ -273,6 +270,7 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         )
         insert_frame(conn, T.CHILDREN, children, schema=BUILD_SCHEMA)
         insert_frame(conn, T.CHILD_RECORDS, child_records.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        _fill_source_columns(conn)
         n_adults = _insert_adult_records(conn)
         insert_frame(conn, T.REVIEW_PAIRS, linked.review.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
         _update_sync(conn, ref.sync_id, linkage_mode=linked.mode)
@@ -285,6 +283,19 @@ def link_step(engine: sa.Engine, inbox: Path | None = None, db_api=None) -> dict
         "review_pairs": len(linked.review),
         **{f"seconds_{part}": t for part, t in linked.seconds.items()},
     }
+
+
+def _fill_source_columns(conn: sa.Connection) -> None:
+    """Each child record's file, sheet and row, copied inside the warehouse rather
+    than held through linkage for a city's millions of rows."""
+    columns = [c.name for c in T.SOURCE_ROW]
+    conn.execute(
+        sa.text(
+            f"UPDATE {BUILD_SCHEMA}.child_records SET "
+            + ", ".join(f"{c} = s.{c}" for c in columns)
+            + f" FROM work.staged_records s WHERE s.record_id = {BUILD_SCHEMA}.child_records.record_id"
+        )
+    )
 
 
 def _insert_adult_records(conn: sa.Connection) -> int:

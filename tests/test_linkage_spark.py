@@ -37,7 +37,7 @@ def staged(tmp_path_factory) -> pd.DataFrame:
 def _link(staged: pd.DataFrame, db_api=None):
     config = load_config()
     return link(
-        staged,
+        lambda: staged,
         load_model(config.model_file),
         config,
         previous=pd.DataFrame(columns=["record_key", "child_id"]),
