@@ -28,4 +28,4 @@ dev: $(STAMP)    ## the Dagster UI on the same definitions
 	DAGSTER_HOME=$(CURDIR)/var/dagster_home $(BIN)/dagster dev -m pipelines.definitions
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.run --children 20000 200000 1000000
