@@ -5,6 +5,8 @@ links' file positions are most of those tables at a city's size, and no export
 prints them; a table not named here is read whole.
 """
 
+from warehouse.tables import GAP_ALERTS
+
 READ_COLUMNS: dict[str, list[str]] = {
     "children": [
         "child_id",
@@ -20,19 +22,7 @@ READ_COLUMNS: dict[str, list[str]] = {
     ],
     "child_categories": ["child_id", "category", "basis"],
     "entitlements": ["child_id", "benefit", "received_amount", "status"],
-    "gap_alerts": [
-        "alert_id",
-        "child_id",
-        "alert",
-        "departments",
-        "county_code",
-        "township",
-        "village",
-        "detail",
-        "restricted",
-        "first_raised",
-        "status",
-        "resolved_sync",
-    ],
+    # Every alert column but the evidence JSON and the sync it was last seen in.
+    "gap_alerts": [c for c in GAP_ALERTS.column_names if c not in ("evidence", "last_seen")],
     "child_records": ["child_id", "source_system"],
 }
