@@ -110,10 +110,9 @@ def _ordered_clusters(
     comps = _Components(records["record_id"], {k: v for k, v in valid.items() if isinstance(v, str)}, births)
     joined_by: dict[str, float] = {}
     for a, b in cannot_link:
-        if a in comps.parent and b in comps.parent:
-            comps.forbid(a, b)
+        comps.forbid(a, b)
     for a, b in must_link:
-        if a in comps.parent and b in comps.parent and comps.find(a) != comps.find(b):
+        if comps.find(a) != comps.find(b):
             comps.union(comps.find(a), comps.find(b))
     strong = strong.sort_values(
         ["match_probability", "record_id_l", "record_id_r"], ascending=[False, True, True]
@@ -196,8 +195,9 @@ def cluster(
     """Assign every record to a cluster.
 
     ``records``: record_id, id_number (valid or NULL), optionally birth_date (NULL
-    when the record holds none). ``pairs``: record_id_l,
-    record_id_r, match_probability. Returns record_id, cluster_id (smallest record id
+    when the record holds none). ``pairs``: record_id_l, record_id_r (both among
+    ``records``), match_probability; reviewers' links may name records of other syncs
+    and are ignored then. Returns record_id, cluster_id (smallest record id
     of the cluster), match_probability (strongest edge that joined the record; 1.0
     for a record alone or joined by a reviewer).
     """
@@ -205,7 +205,6 @@ def cluster(
     must = [(a, b) for a, b in must_link if a in known and b in known]
     cannot = [(a, b) for a, b in cannot_link if a in known and b in known]
     strong = pairs.loc[pairs["match_probability"] >= threshold, [*_EDGE, "match_probability"]]
-    strong = strong.loc[strong["record_id_l"].isin(known) & strong["record_id_r"].isin(known)]
     component = _components(
         records["record_id"], pd.concat([strong[_EDGE], pd.DataFrame(must, columns=_EDGE)])
     )

@@ -18,9 +18,7 @@ import pandas as pd
 from linkage import golden, prepare
 from linkage.cluster import cluster
 from linkage.config import LinkageConfig
-from linkage.golden import golden_records
 from linkage.ids import assign_ids
-from linkage.prepare import linkage_frame
 from linkage.splink_model import comparison_levels, level_labels, score, score_new, scoring_backend
 
 # The staged columns link() reads: a city's staged rows hold some seventy columns,
@@ -189,7 +187,7 @@ def link(
     clock = _Clock()
     staged = load_staged()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
-    frame = linkage_frame(candidates, everyone=staged)
+    frame = prepare.linkage_frame(candidates, everyone=staged)
     # From here on only what clustering and golden records read: at a million children
     # every column held through scoring is a gigabyte.
     del staged
@@ -239,7 +237,7 @@ def link(
     child_rows = candidates[["record_id", *golden.STAGED_INPUTS]].merge(
         records[["record_id", "child_id"]], on="record_id"
     )
-    children = golden_records(child_rows)
+    children = golden.golden_records(child_rows)
     clock.lap("golden")
     return Linked(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],

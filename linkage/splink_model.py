@@ -26,13 +26,13 @@ from linkage.config import LinkageConfig
 log = logging.getLogger(__name__)
 
 
-def duckdb_api(path: str = ":memory:", memory_limit: str | None = None):
-    """A DuckDB backend on its own database: a long Splink writer on the warehouse
-    file would starve other writers (stack.md)."""
+def duckdb_api(memory_limit: str | None = None):
+    """A DuckDB backend on its own in-memory database: a long Splink writer on the
+    warehouse file would starve other writers (stack.md)."""
     import duckdb
     from splink import DuckDBAPI
 
-    con = duckdb.connect(path)
+    con = duckdb.connect()
     if memory_limit:
         # Beyond the limit DuckDB spills; by default into ./.tmp of whatever folder
         # the sync was started from.
@@ -167,9 +167,9 @@ def _scored_frame(linker: Linker, predictions, model: dict[str, Any]) -> pd.Data
     )
 
 
-def score(frame: pd.DataFrame, model: dict[str, Any], lower: float, db_api=None) -> pd.DataFrame:
-    """Every blocked pair scoring at least ``lower``, with its comparison levels."""
-    db_api = db_api or duckdb_api()
+def score(frame: pd.DataFrame, model: dict[str, Any], lower: float, db_api) -> pd.DataFrame:
+    """Every blocked pair scoring at least ``lower``, with its comparison levels
+    (``db_api``: see ``scoring_backend``)."""
     linker = _linker(db_api, frame, for_dialect(model, db_api.sql_dialect.sql_dialect_str))
     return _scored_frame(linker, linker.inference.predict(threshold_match_probability=lower), model)
 
@@ -224,14 +224,13 @@ def _tf_columns(model: dict[str, Any]) -> list[str]:
 
 
 def score_new(
-    existing: pd.DataFrame, new: pd.DataFrame, model: dict[str, Any], lower: float, db_api=None
+    existing: pd.DataFrame, new: pd.DataFrame, model: dict[str, Any], lower: float, db_api
 ) -> pd.DataFrame:
     """Pairs that involve a new record: new × existing and new × new.
 
     Term frequencies are computed on all records, as a full run computes them, so a
     pair scores the same whichever way it was found.
     """
-    db_api = db_api or duckdb_api()
     model = for_dialect(model, db_api.sql_dialect.sql_dialect_str)
     linker = _linker(db_api, pd.concat([existing, new], ignore_index=True), model)
     for column in _tf_columns(model):
