@@ -45,13 +45,14 @@ def measure_sync(inbox: Path, warehouse: Path, exports: Path) -> dict:
 
     engine = make_engine(f"duckdb:///{warehouse}")
     ensure_schema(engine)
+    opened: list[steps.SyncRef] = []
     stages = {
-        "read": lambda: steps.read_step(engine, inbox, AS_OF),
-        "stage+validate": lambda: steps.stage_step(engine),
-        "link": lambda: steps.link_step(engine, inbox),
-        "rules": lambda: steps.policy_step(engine),
-        "publish": lambda: steps.publish_step(engine),
-        "exports": lambda: steps.export_step(engine, exports),
+        "read": lambda: opened.append(steps.read_step(engine, inbox, AS_OF)),
+        "stage+validate": lambda: steps.stage_step(engine, opened[0]),
+        "link": lambda: steps.link_step(engine, opened[0], inbox),
+        "rules": lambda: steps.policy_step(engine, opened[0]),
+        "publish": lambda: steps.publish_step(engine, opened[0]),
+        "exports": lambda: steps.export_step(engine, opened[0], exports),
     }
     out: dict = {"stages": {}}
     for name, run in stages.items():

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from values.reference import county_names
 from warehouse.tables import ALL_TABLES, Table
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -80,13 +81,24 @@ def load_suite(name: str) -> SuiteSpec:
     return SuiteSpec(name=raw["suite"], table=table, parameters=parameters, expectations=specs)
 
 
+def _resolved(value: object) -> object:
+    """A kwarg as GX takes it: ``{reference: county_codes}`` names a set of the
+    reference registry, so the suites never restate the county codes."""
+    if isinstance(value, dict) and set(value) == {"reference"}:
+        return REFERENCE_SETS[value["reference"]]()
+    return value
+
+
+REFERENCE_SETS = {"county_codes": lambda: list(county_names())}
+
+
 def _expectation_spec(path: Path, table: Table, item: dict) -> ExpectationSpec:
     spec = ExpectationSpec(
         name=item["name"],
         severity=item["severity"],
         expectation=item["expectation"],
         column=item.get("column"),
-        kwargs=dict(item.get("kwargs") or {}),
+        kwargs={k: _resolved(v) for k, v in (item.get("kwargs") or {}).items()},
         why=item.get("why", ""),
     )
     if spec.severity not in SEVERITIES:

@@ -17,11 +17,19 @@ from typing import Any
 import yaml
 
 from ingest.parsers import PARSERS, VOCABULARY_PARSERS
-from linkage.standardise import normalise_label, reference, strip_parenthetical
+from values.cells import normalise_label, strip_parenthetical
+from values.reference import reference
 
 # Parsers whose columns identify a person: a row with any of them filled is a data row.
 IDENTIFYING_PARSERS = frozenset({"name", "id", "certificate", "student_number"})
 POPULATIONS = frozenset({"ledger", "roster", "children"})
+
+
+@cache
+def common() -> dict[str, Any]:
+    """What every extract mapping shares (``mappings/common.yaml``): the reader's layout
+    rules and the person columns' header aliases."""
+    return yaml.safe_load((files("ingest") / "mappings" / "common.yaml").read_text(encoding="utf-8"))
 
 
 @dataclass(frozen=True)
@@ -80,7 +88,7 @@ class Mapping:
     def recognises(self, fields: Iterable[str]) -> bool:
         """Whether matched fields make a header: enough of them, one identifying a person."""
         fields = set(fields)
-        return len(fields) >= reference()["header_min_matches"] and any(
+        return len(fields) >= common()["header_min_matches"] and any(
             self.columns[f].identifying for f in fields
         )
 
@@ -143,9 +151,7 @@ def parse_mapping(text: str) -> Mapping:
     doc = yaml.safe_load(text)
     source = doc["source_system"]
     kind = doc.get("kind", "person")
-    common_columns = {
-        name: _column(name, entry, None) for name, entry in reference()["person_columns"].items()
-    }
+    common_columns = {name: _column(name, entry, None) for name, entry in common()["person_columns"].items()}
     wanted = doc.get("common_columns", list(common_columns))
     columns = {name: common_columns[name] for name in wanted}
     own_columns = doc.get("columns") or {}

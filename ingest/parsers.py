@@ -17,26 +17,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from linkage.standardise import (
-    apply_unique,
-    cell_text,
-    clean_name,
-    clean_names,
-    is_blank,
-    lookup,
-    normalise_label,
-    normalise_township,
-    normalise_village,
-    parse_address,
-    parse_county,
-    parse_date,
-    parse_ethnicity,
-    parse_id_number,
-    parse_id_numbers,
-    parse_phone,
-    parse_sex,
-    vocabulary,
-)
+from values.cells import apply_unique, cell_text, is_blank, normalise_label
+from values.codes import lookup, parse_ethnicity, parse_phone, parse_sex, vocabulary
+from values.dates import parse_date
+from values.ids import parse_id_number, parse_id_numbers
+from values.names import clean_name, clean_names
+from values.places import normalise_township, normalise_village, parse_address, parse_county
 
 if TYPE_CHECKING:
     from ingest.config import ColumnSpec

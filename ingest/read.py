@@ -24,9 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.config import Mapping, load_mappings
+from ingest.config import Mapping, common, load_mappings
 from ingest.tabular import Grid, UnreadableFile, load_grids
-from linkage.standardise import apply_unique, cell_text, normalise_label, reference
+from values.cells import apply_unique, cell_text, normalise_label
 from warehouse.tables import RAW_ROWS
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ class Header:
 def locate_header(grids: list[Grid], mapping: Mapping) -> Header | None:
     """The first row, on the first sheet that has one, whose cells name enough of
     the extract's columns (``Mapping.recognises``)."""
-    limit = reference()["header_search_rows"]
+    limit = common()["header_search_rows"]
     for grid in grids:
         for index, row in enumerate(grid.rows[:limit]):
             if mapping.recognises(mapping.match_headers(row).values()):
@@ -317,7 +317,7 @@ def _used(cells: pa.Table, keep: np.ndarray, header: list[object]) -> pa.Table:
 
 @cache
 def _layout_pattern() -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in reference()["layout_patterns"]))
+    return re.compile("|".join(f"(?:{p})" for p in common()["layout_patterns"]))
 
 
 def _layout_rows(cells: pa.Table, header: list[object], mapping: Mapping) -> np.ndarray:

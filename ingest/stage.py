@@ -26,7 +26,10 @@ import pyarrow.json as pa_json
 
 from ingest.config import Mapping, load_mappings
 from ingest.parsers import clean_upper, parse_column, present, present_among
-from linkage.standardise import apply_unique, birth_dates_from_ids, name_key_frame, reference, sexes_from_ids
+from values.cells import apply_unique
+from values.ids import birth_dates_from_ids, sexes_from_ids
+from values.names import name_key_frame
+from values.reference import child_age, reference
 from warehouse.tables import BOOL, DATE, FLOAT, INT, PERSON, QUARANTINE, STAFF
 
 PERSON_COLUMNS = [c.name for c in PERSON]
@@ -265,7 +268,7 @@ def _role(
         undated = np.where(adult, "adult", "undetermined")
     else:
         undated = "child"
-    role = np.where(born.isna(), undated, np.where(age < 18, "child", "adult"))
+    role = np.where(born.isna(), undated, np.where(age < child_age(), "child", "adult"))
     return pd.Series(role, index=born.index, dtype=object)
 
 
@@ -507,3 +510,15 @@ def stage_staff(raw: pd.DataFrame) -> pd.DataFrame:
         frames.append(frame[frame["name"].notna()])
     staff = pd.concat(frames, ignore_index=True) if frames else _empty(STAFF.column_names)
     return staff.astype(object).where(staff.notna(), None)
+
+
+def fill_raw_rows(quarantine: pd.DataFrame, raw: pd.DataFrame) -> None:
+    """Quarantined rows keep the row as read, so nothing is lost with them."""
+    key = ["source_system", "source_file", "source_row"]
+    missing = quarantine["raw_row"].isna()
+    if missing.any():
+        # Indexing only the files that have quarantined rows: a city's raw rows are millions.
+        files = raw.loc[raw["source_file"].isin(quarantine.loc[missing, "source_file"]), [*key, "cells"]]
+        cells = files.set_index(key)["cells"]
+        index = pd.MultiIndex.from_frame(quarantine.loc[missing, key])
+        quarantine.loc[missing, "raw_row"] = cells.reindex(index).to_numpy()

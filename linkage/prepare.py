@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from linkage.standardise import fold_pinyin, name_pinyin, split_name
+from values.names import fold_pinyin, name_pinyin, split_name
 
 LINKAGE_COLUMNS = [
     "unique_id",

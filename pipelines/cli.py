@@ -21,16 +21,13 @@ def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> 
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.resources import SyncSettings, Warehouse
+    from pipelines.resources import from_env
 
     if not inbox.is_dir():
         print(f"childreg: inbox folder not found: {inbox}", file=sys.stderr)
         return 2
     result = defs.resolve_job_def("sync").execute_in_process(
-        resources={
-            "warehouse": Warehouse(url=warehouse or ""),
-            "settings": SyncSettings(inbox=str(inbox), as_of=as_of.isoformat(), exports=str(exports)),
-        },
+        resources=from_env(warehouse, inbox=str(inbox), as_of=as_of.isoformat(), exports=str(exports)),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

@@ -1,6 +1,10 @@
-"""Resources: where the warehouse is and what a sync reads. Chosen from the
-environment in one place (``from_env``), so the schedule, the sensor, the CLI and
-``dagster dev`` all run the same job on the same settings."""
+"""Resources: where the warehouse is and what a sync reads.
+
+The settings are resolved in one place (``from_env``), from ``CHILDREG_*`` variables
+with the defaults below, so the schedule, the sensor, ``childreg run``, ``dagster dev``
+and the tests all run the same job on the same settings; the CLI only overrides what
+its options name.
+"""
 
 from __future__ import annotations
 
@@ -40,7 +44,7 @@ class SyncSettings(dg.ConfigurableResource):
             return None
         if self.linkage_backend != "spark":
             raise ValueError(f"linkage_backend must be duckdb or spark, not {self.linkage_backend}")
-        from linkage.spark import spark_api, spark_session
+        from linkage.spark import spark_api, spark_session  # pyspark is an optional extra
 
         return spark_api(
             spark_session(master=self.spark_master, checkpoint_dir=self.spark_checkpoint_dir or None)
@@ -50,16 +54,23 @@ class SyncSettings(dg.ConfigurableResource):
         return date.fromisoformat(self.as_of) if self.as_of else date.today()
 
 
-def from_env() -> dict[str, dg.ConfigurableResource]:
-    """Resources for a deployment, from CHILDREG_* variables."""
+# Setting → environment variable; a variable that is unset leaves the default above.
+ENVIRONMENT = {
+    "inbox": "CHILDREG_INBOX",
+    "as_of": "CHILDREG_AS_OF",
+    "exports": "CHILDREG_EXPORTS",
+    "linkage_backend": "CHILDREG_LINKAGE_BACKEND",
+    "spark_master": "CHILDREG_SPARK_MASTER",
+    "spark_checkpoint_dir": "CHILDREG_SPARK_CHECKPOINT_DIR",
+}
+
+
+def from_env(warehouse: str | None = None, **overrides: str) -> dict[str, dg.ConfigurableResource]:
+    """Resources for a deployment, from CHILDREG_* variables; ``overrides`` (the CLI's
+    options) win over the environment, and the environment over the defaults."""
+    found = {field: os.environ[var] for field, var in ENVIRONMENT.items() if os.environ.get(var)}
+    settings = {**found, **{k: v for k, v in overrides.items() if v is not None}}
     return {
-        "warehouse": Warehouse(url=warehouse_url()),
-        "settings": SyncSettings(
-            inbox=os.environ.get("CHILDREG_INBOX", "var/inbox"),
-            as_of=os.environ.get("CHILDREG_AS_OF", ""),
-            exports=os.environ.get("CHILDREG_EXPORTS", "var/exports"),
-            linkage_backend=os.environ.get("CHILDREG_LINKAGE_BACKEND", "duckdb"),
-            spark_master=os.environ.get("CHILDREG_SPARK_MASTER", "local[2]"),
-            spark_checkpoint_dir=os.environ.get("CHILDREG_SPARK_CHECKPOINT_DIR", ""),
-        ),
+        "warehouse": Warehouse(url=warehouse_url(warehouse)),
+        "settings": SyncSettings(**settings),
     }

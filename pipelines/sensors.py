@@ -13,10 +13,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from ingest.tabular import TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 from pipelines.jobs import sync_job
 from pipelines.resources import SyncSettings
 
-FILE_SUFFIXES = {".xlsx", ".xls", ".csv"}
+# Every kind of file the reader reads, and no other.
+FILE_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES
 
 
 def inbox_hashes(inbox: Path) -> dict[str, str]:

@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+from values.reference import child_age, restricted
+
 RULES_DIR = Path(__file__).parent / "rules"
 
 # The codes the engine computes; a rules file must describe every one of them.
@@ -216,7 +218,7 @@ def _build(file: Path, data: dict[str, Any]) -> Rules:
         version=str(data["version"]),
         effective_from=data["effective_from"],
         path=file,
-        ages=Ages(**data["ages"]),
+        ages=Ages(child=child_age(), **data["ages"]),
         school_year_start=(data["school_year_start"]["month"], data["school_year_start"]["day"]),
         living_allowance=float(amounts["living_allowance"]),
         serious_illness_deductible=float(amounts["serious_illness_deductible"]),
@@ -244,10 +246,12 @@ def _build(file: Path, data: dict[str, Any]) -> Rules:
         rehabilitation_categories=tuple(data["disability"]["rehabilitation_categories"]),
         insurance=data["insurance"],
         school=data["school"],
-        restricted_sources=tuple(data["restricted_sources"]),
+        restricted_sources=tuple(restricted()["sources"]),
         departments=data["departments"],
         categories={
-            code: CategoryRule(code, v["name"], v["clause"], int(v["age_limit"]), bool(v.get("restricted")))
+            code: CategoryRule(
+                code, v["name"], v["clause"], int(v["age_limit"]), code in restricted()["categories"]
+            )
             for code, v in data["categories"].items()
         },
         benefits={

@@ -13,7 +13,7 @@ from datetime import date
 
 import pandas as pd
 
-from warehouse.exports.texts import AlertText
+from reports.texts import AlertText
 from warehouse.tables import CHILD_CATEGORIES, CHILDREN, GAP_ALERTS
 
 DEPARTMENTS = {

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 import test_exports_city as city
 
-from warehouse.exports import CoverageInputs, coverage, write_coverage_report
-from warehouse.exports.disclosure import suppress
+from reports import CoverageInputs, coverage, write_coverage_report
+from reports.disclosure import suppress
 
 SOURCE_COUNTS = {
     "civil_affairs_children": {"files": 1, "rows_read": 120, "rows_staged": 118, "rows_quarantined": 2},

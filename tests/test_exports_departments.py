@@ -10,9 +10,9 @@ import test_exports_city as city
 from openpyxl import load_workbook
 from pypinyin import lazy_pinyin
 
-from warehouse.exports import write_department_workbooks
-from warehouse.exports.access import reveals_health, visible_rows
-from warehouse.exports.config import settings
+from reports import write_department_workbooks
+from reports.access import reveals_health, visible_rows
+from reports.config import settings
 
 BASE_HEADERS = [
     "姓名",

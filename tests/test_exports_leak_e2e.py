@@ -25,8 +25,8 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines.cli import run_sync
+from reports.config import settings
 from synth import write_city
-from warehouse.exports.config import settings
 
 AS_OF = date(2026, 11, 30)
 CHILDREN = 3000
@@ -272,8 +272,8 @@ def test_withheld_codes_carry_no_child_for_a_restricted_reason(synced, books):
 
 
 def _alert_titles(synced: Synced) -> dict[str, str]:
-    from pipelines.steps import alert_texts
     from policy import load_rules
+    from reports import alert_texts
 
     return {code: text.title for code, text in alert_texts(load_rules(AS_OF)).items()}
 

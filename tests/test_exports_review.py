@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from warehouse.exports import read_review_decisions, write_review_workbook
+from reports import read_review_decisions, write_review_workbook
 from warehouse.tables import PERSON, REVIEW_PAIRS
 
 _COLUMNS = [c.name for c in PERSON]

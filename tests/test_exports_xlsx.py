@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
-from warehouse.exports.xlsx import SheetColumn, add_sheet, new_workbook, save
+from reports.xlsx import SheetColumn, add_sheet, new_workbook, save
 
 COLUMNS = [SheetColumn("文本", 20), SheetColumn("数", 8), SheetColumn("日期", 12, hidden=True)]
 

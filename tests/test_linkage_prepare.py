@@ -3,7 +3,7 @@
 import pandas as pd
 
 from linkage.prepare import linkage_frame
-from linkage.standardise import fold_pinyin, name_pinyin
+from values.names import fold_pinyin, name_pinyin
 
 
 def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:

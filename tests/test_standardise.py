@@ -1,4 +1,4 @@
-"""The pure parsers of linkage.standardise, one value at a time and per column."""
+"""The pure parsers of values, one value at a time and per column."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import pandas as pd
 import pytest
 from test_read_support import valid_id, wrong_check
 
-from linkage.standardise import (
-    apply_unique,
-    birth_dates_from_ids,
+from values.cells import apply_unique
+from values.codes import parse_ethnicity, parse_phone, parse_sex
+from values.dates import parse_date
+from values.ids import birth_dates_from_ids, parse_id_number, parse_id_numbers, sexes_from_ids
+from values.names import (
     clean_name,
     clean_names,
     fold_pinyin,
@@ -20,18 +22,9 @@ from linkage.standardise import (
     name_norm,
     name_pinyin,
     name_syllables,
-    normalise_township,
-    normalise_village,
-    parse_county,
-    parse_date,
-    parse_ethnicity,
-    parse_id_number,
-    parse_id_numbers,
-    parse_phone,
-    parse_sex,
-    sexes_from_ids,
     split_name,
 )
+from values.places import normalise_township, normalise_village, parse_county
 
 CHILD = valid_id("51040220150302123")  # born 2015-03-02, male (17th digit 3)
 
@@ -353,7 +346,7 @@ def test_apply_unique_spreads_named_tuples_into_columns():
 
 def test_parse_address_finds_township_and_village_in_free_text():
     """sources.md: township and village names drift; addresses carry them for extracts without place columns."""
-    from linkage.standardise import parse_address
+    from values.places import parse_address
 
     assert parse_address("攀枝花市米易县攀莲镇龙华村3组") == ("攀莲", "龙华", "village")
     assert parse_address("四川省攀枝花市东区炳草岗街道办事处人民街社区居委会") == (

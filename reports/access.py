@@ -27,8 +27,8 @@ import logging
 
 import pandas as pd
 
-from warehouse.exports.config import settings
-from warehouse.exports.texts import AlertText
+from reports.config import settings
+from reports.texts import AlertText
 
 log = logging.getLogger(__name__)
 

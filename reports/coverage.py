@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from warehouse.exports import access
-from warehouse.exports.config import settings
-from warehouse.exports.display import county_labels
-from warehouse.exports.staff import townships_without_staff, villages_without_supervisor
-from warehouse.exports.texts import AlertText
+from reports import access
+from reports.config import settings
+from reports.display import county_labels
+from reports.staff import townships_without_staff, villages_without_supervisor
+from reports.texts import AlertText
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class CoverageInputs:
     - ``review_queue``: uncertain pairs awaiting a decision.
     - ``texts``: alert code -> AlertText, for the alerts' titles.
     - ``benefit_names``: benefit code -> 中文 (a code without one is shown as is).
-    - ``staff``: the staged staff roster (see warehouse.exports.staff), or None.
+    - ``staff``: the staged staff roster (see reports.staff), or None.
     """
 
     as_of: date
@@ -140,7 +140,7 @@ def category_tables(inputs: CoverageInputs) -> dict[str, pd.DataFrame]:
 
 def reported_alerts(inputs: CoverageInputs) -> pd.DataFrame:
     """The alerts the report counts: those a department outside health and civil affairs may
-    read (warehouse.exports.access.shareable), every status."""
+    read (reports.access.shareable), every status."""
     return inputs.alerts[access.shareable(inputs.alerts)]
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pypinyin import lazy_pinyin
 
-from warehouse.exports.config import settings
+from reports.config import settings
 
 WIDTH_SAMPLE = 5000  # rows a column's width is judged on
 FrameOrSeries = TypeVar("FrameOrSeries", pd.DataFrame, pd.Series)

@@ -8,14 +8,26 @@ from typing import Any
 
 import yaml
 
+from values.reference import county_names, restricted, source_names
+
 CONFIG_FILE = Path(__file__).with_name("exports.yaml")
 
 
 @cache
 def settings() -> dict[str, Any]:
-    """exports.yaml as a dict; callers must not mutate it."""
+    """exports.yaml as a dict, with the counties, source names and restricted sets of
+    the reference registry (``values/reference.yaml``) put in; callers must not mutate it."""
     with CONFIG_FILE.open(encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        data = yaml.safe_load(f)
+    shared = restricted()
+    data["counties"] = county_names()
+    data["sources"] = source_names()
+    data["access"] |= {
+        "privileged_departments": shared["departments"],
+        "restricted_sources": shared["sources"],
+        "restricted_categories": shared["categories"],
+    }
+    return data
 
 
 def county_name(code: object) -> str | None:

@@ -29,9 +29,9 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from warehouse.exports.config import settings
-from warehouse.exports.display import display_width, width_sample
-from warehouse.exports.texts import EXCEL_TITLE_LIMIT
+from reports.config import settings
+from reports.display import display_width, width_sample
+from reports.texts import EXCEL_TITLE_LIMIT
 
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from warehouse.exports.config import settings
+from reports.config import settings
 
 
 def suppress(counts: pd.DataFrame, sensitive: pd.Series, total: object | None = None) -> pd.DataFrame:

@@ -21,7 +21,7 @@ class AlertText:
     next_step: str  # Chinese: what the responsible department should do
     departments: tuple[str, ...]  # department codes answering for the alert
     # Wording for departments other than health and civil affairs, needed only when
-    # title or next_step names a restricted condition (warehouse.exports.access).
+    # title or next_step names a restricted condition (reports.access).
     public_title: str | None = None
     public_next_step: str | None = None
 
@@ -33,3 +33,11 @@ class AlertText:
 
 AlertTexts = Mapping[str, AlertText]  # alert code -> texts
 DepartmentNames = Mapping[str, str]  # department code -> Chinese name, e.g. civil_affairs -> 市民政局
+
+
+def alert_texts(rules) -> dict[str, AlertText]:
+    """What the workbooks print per alert code, from the rules file in force (``policy.Rules``)."""
+    return {
+        code: AlertText(title=a.title, next_step=a.next_step, departments=tuple(a.departments))
+        for code, a in rules.alerts.items()
+    }

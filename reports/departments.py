@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from warehouse.exports import access
-from warehouse.exports.config import settings
-from warehouse.exports.display import as_dates, cell_rows, county_labels, sex_labels, sort_by_place
-from warehouse.exports.staff import attach_supervisors
-from warehouse.exports.texts import AlertText
-from warehouse.exports.xlsx import add_sheet, fitted_columns, new_workbook, save, sheet_title
+from reports import access
+from reports.config import settings
+from reports.display import as_dates, cell_rows, county_labels, sex_labels, sort_by_place
+from reports.staff import attach_supervisors
+from reports.texts import AlertText
+from reports.xlsx import add_sheet, fitted_columns, new_workbook, save, sheet_title
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from string import Template
 
 import pandas as pd
 
-from warehouse.exports import coverage
-from warehouse.exports.config import settings
-from warehouse.exports.coverage import CoverageInputs
-from warehouse.exports.disclosure import shown, suppress
-from warehouse.exports.display import county_labels, sort_by_place
-from warehouse.exports.svg import bar_chart
+from reports import coverage
+from reports.config import settings
+from reports.coverage import CoverageInputs
+from reports.disclosure import shown, suppress
+from reports.display import county_labels, sort_by_place
+from reports.svg import bar_chart
 
 TEMPLATE = Path(__file__).with_name("coverage_report.html")
 

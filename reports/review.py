@@ -22,9 +22,9 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from warehouse.exports.config import settings
-from warehouse.exports.display import as_dates, cell_rows, county_labels, sex_labels
-from warehouse.exports.xlsx import SheetColumn, add_sheet, fitted_columns, new_workbook, save
+from reports.config import settings
+from reports.display import as_dates, cell_rows, county_labels, sex_labels
+from reports.xlsx import SheetColumn, add_sheet, fitted_columns, new_workbook, save
 
 PROBABILITY = "匹配概率"
 LEVEL_PREFIX = "比较·"
@@ -177,3 +177,18 @@ def _one_per_pair(path: Path, decisions: pd.DataFrame) -> pd.DataFrame:
     if len(conflicting):
         raise ValueError(f"{Path(path).name}: rows {sorted(conflicting['row'])}: one pair decided both ways")
     return decisions.drop_duplicates("pair_id").drop(columns="row").reset_index(drop=True)
+
+
+# The inbox folder reviewers drop their filled-in review workbooks into.
+REVIEW_FOLDER = "review_decisions"
+
+
+def dropped_decisions(inbox: Path, sync_id: int) -> pd.DataFrame:
+    """Reviewers' decisions from filled-in review workbooks dropped into
+    ``inbox/review_decisions/``; rows whose pair was edited after export are ignored."""
+    frames = [read_review_decisions(p) for p in sorted((Path(inbox) / REVIEW_FOLDER).glob("*.xlsx"))]
+    decided = (
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["pair_id", "validated"])
+    )
+    decided = decided.loc[decided["validated"].astype(bool)].drop(columns="validated")
+    return decided.drop_duplicates("pair_id", keep="last").assign(sync_id=sync_id)

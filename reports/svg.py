@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from warehouse.exports.config import settings
+from reports.config import settings
 
 WIDTH = 1160
 LABEL_MIN, LABEL_MAX = 90, 320  # room for group labels, sized to the longest

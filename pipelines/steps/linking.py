@@ -1,0 +1,107 @@
+"""Staged child rows → children with stable ids (the build's children, child and adult
+records, review pairs, lineage); and re-training the model."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from linkage.config import load_config
+from linkage.link import STAGED_COLUMNS, link
+from linkage.prepare import linkage_frame
+from linkage.splink_model import load_model, save_model, train
+from pipelines.memory import release_memory
+from reports import dropped_decisions
+from warehouse import tables as T
+from warehouse.io import insert_frame, read_frame, replace_frame
+from warehouse.ledger import SyncFailed, SyncRef, previous_published, update_sync
+from warehouse.moves import fill_source_columns, insert_adult_records
+from warehouse.publish import carry_forward
+from warehouse.schema import BUILD_SCHEMA
+
+log = logging.getLogger(__name__)
+
+
+def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api=None) -> dict[str, int]:
+    """Link staged child rows into children with stable ids; write the build tables.
+
+    Decisions already applied stay in ``registry.review_decisions``; new ones from the
+    inbox join them, so a pair is never asked again.
+    """
+    release_memory()
+    config = load_config()
+    with engine.connect() as conn:
+        previous = read_frame(conn, T.CHILD_RECORDS, columns=["record_key", "child_id"])
+        old_children = read_frame(conn, T.CHILDREN, columns=["child_id", "first_seen_sync"])
+        lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE, columns=["old_child_id"])["old_child_id"]
+        decisions = read_frame(conn, T.REVIEW_DECISIONS)
+        previous_pairs = read_frame(conn, T.PAIRS) if previous_published(conn, ref) else None
+    if inbox is not None:
+        new = dropped_decisions(inbox, ref.sync_id)
+        decisions = pd.concat(
+            [decisions.loc[~decisions["pair_id"].isin(new["pair_id"])], new], ignore_index=True
+        )
+
+    def load_staged() -> pd.DataFrame:
+        with engine.connect() as conn:
+            return read_frame(conn, T.STAGED_RECORDS, columns=STAGED_COLUMNS)
+
+    linked = link(
+        load_staged,
+        load_model(config.model_file),
+        config,
+        previous.drop_duplicates("record_key"),
+        decisions,
+        set(old_children["child_id"]) | set(lineage_ids),
+        db_api=db_api,
+        previous_pairs=previous_pairs,
+    )
+    children = linked.children.merge(old_children, on="child_id", how="left")
+    children["first_seen_sync"] = (
+        pd.to_numeric(children["first_seen_sync"]).fillna(ref.sync_id).astype("int64")
+    )
+    children["last_seen_sync"] = ref.sync_id
+    child_records = linked.records[["record_id", "record_key", "child_id", "match_probability"]]
+    with engine.begin() as conn:
+        replace_frame(conn, T.PAIRS, linked.pairs)
+        carry_forward(conn, T.CHILD_ID_LINEAGE)
+        insert_frame(conn, T.REVIEW_DECISIONS, decisions, schema=BUILD_SCHEMA)
+        insert_frame(
+            conn, T.CHILD_ID_LINEAGE, linked.lineage.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
+        )
+        insert_frame(conn, T.CHILDREN, children, schema=BUILD_SCHEMA)
+        insert_frame(conn, T.CHILD_RECORDS, child_records.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        fill_source_columns(conn)
+        n_adults = insert_adult_records(conn)
+        insert_frame(conn, T.REVIEW_PAIRS, linked.review.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
+        update_sync(conn, ref, linkage_mode=linked.mode)
+    log.info("sync %s: linkage %s", ref.sync_id, linked.mode)
+    return {
+        "children": len(children),
+        "child_records": len(child_records),
+        "adult_records": n_adults,
+        "pairs": len(linked.pairs),
+        "review_pairs": len(linked.review),
+        **{f"seconds_{part}": t for part, t in linked.seconds.items()},
+    }
+
+
+def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
+    """Re-estimate the linkage model on the staged records of the latest sync.
+
+    Unlabelled: no truth is read. The JSON is written where ``linkage/config.yaml``
+    says (versioned in the repo) unless ``out`` is given.
+    """
+    config = load_config()
+    with engine.connect() as conn:
+        staged = read_frame(conn, T.STAGED_RECORDS)
+    candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
+    if candidates.empty:
+        raise SyncFailed("no staged records to train on: run a sync first")
+    model = train(linkage_frame(candidates, everyone=staged), config, db_api=db_api)
+    path = out or config.model_file
+    save_model(model, path)
+    return path

@@ -1,0 +1,25 @@
+"""What a sync hands to people, and what people hand back: department workbooks, the
+coverage report, the review workbook and the reviewers' decisions read from it.
+
+Access rules (registry.md) are applied here and nowhere else: see ``access``.
+"""
+
+from reports.coverage import CoverageInputs
+from reports.coverage_html import write_coverage_report
+from reports.departments import write_department_workbooks
+from reports.inputs import READ_COLUMNS
+from reports.review import REVIEW_FOLDER, dropped_decisions, read_review_decisions, write_review_workbook
+from reports.texts import AlertText, alert_texts
+
+__all__ = [
+    "READ_COLUMNS",
+    "REVIEW_FOLDER",
+    "AlertText",
+    "CoverageInputs",
+    "alert_texts",
+    "dropped_decisions",
+    "read_review_decisions",
+    "write_coverage_report",
+    "write_department_workbooks",
+    "write_review_workbook",
+]
