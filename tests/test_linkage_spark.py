@@ -6,8 +6,12 @@ here rather than skipping. One Spark session serves the module (start-up is ~15 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -110,3 +114,30 @@ def test_a_model_not_trained_from_this_code_is_refused_on_spark():
     model["comparisons"][0]["comparison_levels"][1]["sql_condition"] = "id_candidate_l = id_prefix15_r"
     with pytest.raises(ValueError, match="retrain"):
         for_dialect(model, "spark")
+
+
+def _cli_run(inbox, warehouse, exports, backend: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CHILDREG_LINKAGE_BACKEND": backend}
+    command = [sys.executable, "-m", "pipelines.cli", "run", "--inbox", str(inbox), "--as-of", "2026-11-30"]
+    command += ["--warehouse", f"duckdb:///{warehouse}", "--exports", str(exports)]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+
+
+def _children_of(warehouse) -> set[frozenset[str]]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        records = conn.execute("SELECT record_id, child_id FROM registry.child_records").df()
+    return _children(records)
+
+
+def test_childreg_run_links_on_the_backend_the_environment_names(tmp_path):
+    """``childreg run`` takes CHILDREG_LINKAGE_BACKEND as the Dagster resources do."""
+    write_city(tmp_path / "city", children=300, seed=5)
+    inbox = tmp_path / "city" / "inbox"
+    bogus = _cli_run(inbox, tmp_path / "bogus.duckdb", tmp_path / "x", "bogus")
+    assert bogus.returncode != 0 and "linkage_backend must be duckdb or spark" in bogus.stderr
+
+    spark = _cli_run(inbox, tmp_path / "spark.duckdb", tmp_path / "s", "spark")
+    duck = _cli_run(inbox, tmp_path / "duck.duckdb", tmp_path / "d", "duckdb")
+    assert spark.returncode == 0, spark.stderr[-2000:]
+    assert duck.returncode == 0, duck.stderr[-2000:]
+    assert _children_of(tmp_path / "spark.duckdb") == _children_of(tmp_path / "duck.duckdb")

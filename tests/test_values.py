@@ -1,4 +1,4 @@
-"""The pure parsers of values, one value at a time and per column."""
+"""The pure parsers of values/, one value at a time and per column."""
 
 from __future__ import annotations
 
