@@ -19,6 +19,7 @@ from linkage import golden, prepare
 from linkage.cluster import cluster
 from linkage.config import LinkageConfig
 from linkage.ids import assign_ids
+from linkage.prior import sync_prior, with_prior
 from linkage.splink_model import comparison_levels, level_labels, score, score_new, scoring_backend
 
 # The staged columns link() reads: a city's staged rows hold some seventy columns,
@@ -188,6 +189,9 @@ def link(
     staged = load_staged()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = prepare.linkage_frame(candidates, everyone=staged)
+    prior = sync_prior(frame["id_valid"], config.training["prior_recall"])
+    if prior is not None:
+        model = with_prior(model, prior)
     # From here on only what clustering and golden records read: at a million children
     # every column held through scoring is a gigabyte.
     del staged
