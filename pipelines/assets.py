@@ -1,21 +1,27 @@
 """The sync as Dagster assets, inbox → raw → staged → linked → registry → published → exports.
 
-``raw_rows`` opens the sync; its ``SyncRef`` is every later asset's input, so each step
-is handed its own sync rather than looking for one. Each asset is one call into
-``pipelines.steps``; a failure marks this sync failed (nothing is published) and
+Every sync asset is partitioned by month (``partitions.MONTHS``): a month's sync is as
+of its last day unless the run names another date. ``raw_rows`` opens the sync; its
+``SyncRef`` is every later asset's input, so each step is handed its own sync rather
+than looking for one. Each asset is one call into ``pipelines.steps`` and one into
+``pipelines.metadata``; a failure marks this sync failed (nothing is published) and
 re-raises so Dagster shows it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
 import dagster as dg
+from dagster import AssetExecutionContext
 
-from pipelines import steps
+from pipelines import metadata, steps
+from pipelines.partitions import MONTHS, month_end
 from pipelines.resources import SyncSettings, Warehouse
+from warehouse import tables as T
 
 R = TypeVar("R")
 GROUP = "sync"
@@ -31,53 +37,94 @@ def _guarded(warehouse: Warehouse, ref: steps.SyncRef, work: Callable[..., R], *
         raise
 
 
-@dg.asset(group_name=GROUP, retry_policy=RETRY, description="Every data row of every inbox file, as read.")
-def raw_rows(warehouse: Warehouse, settings: SyncSettings) -> dg.Output[steps.SyncRef]:
-    ref = steps.read_step(warehouse.engine(), Path(settings.inbox), settings.as_of_date())
-    return dg.Output(ref, metadata={"sync_id": ref.sync_id, "as_of": str(ref.as_of)})
+def _as_of(context: AssetExecutionContext, settings: SyncSettings) -> date:
+    """The run's own date if it names one (the CLI, the sensor), else its month's last day."""
+    if settings.as_of or not context.has_partition_key:
+        return settings.as_of_date()
+    return month_end(context.partition_key)
 
 
-@dg.asset(group_name=GROUP, description="Canonical person rows per extract; quarantine.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=MONTHS,
+    retry_policy=RETRY,
+    description="Every data row of every inbox file, as read.",
+    metadata=metadata.column_schema(T.RAW_ROWS),
+)
+def raw_rows(
+    context,
+    warehouse: Warehouse,
+    settings: SyncSettings,  # context untyped: dagster reads the hint at runtime
+) -> dg.Output[steps.SyncRef]:
+    ref = steps.read_step(warehouse.engine(), Path(settings.inbox), _as_of(context, settings))
+    figures = metadata.sources_of(warehouse.engine(), ref.sync_id)
+    rows = sum(c.get("rows_read", 0) for c in figures.values())
+    return dg.Output(ref, metadata={"sync_id": ref.sync_id, "as_of": str(ref.as_of), "rows_read": rows})
+
+
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=MONTHS,
+    description="Canonical person rows per extract; quarantine.",
+    metadata=metadata.column_schema(T.STAGED_RECORDS),
+)
 def staged_records(
     raw_rows: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
 ) -> dg.Output[steps.SyncRef]:
     sources = _guarded(warehouse, raw_rows, steps.stage_step, Path(settings.exports) / "data_docs")
-    metadata = {
-        f"{s}.{k}": v for s, figures in sources.items() for k, v in figures.items() if isinstance(v, int)
-    }
-    return dg.Output(raw_rows, metadata=metadata)
+    return dg.Output(raw_rows, metadata=metadata.staging_figures(sources))
 
 
-@dg.asset(group_name=GROUP, description="Pairs, clusters, stable child ids, golden records.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=MONTHS,
+    description="Pairs, clusters, stable child ids, golden records.",
+    metadata=metadata.column_schema(T.CHILDREN),
+)
 def linked_children(
     staged_records: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
 ) -> dg.Output[steps.SyncRef]:
-    metadata = _guarded(
+    step = _guarded(
         warehouse, staged_records, steps.link_step, Path(settings.inbox), settings.linkage_db_api()
     )
-    return dg.Output(staged_records, metadata=metadata)
+    return dg.Output(
+        staged_records, metadata=metadata.linkage_figures(warehouse.engine(), staged_records, step)
+    )
 
 
-@dg.asset(group_name=GROUP, description="Categories, entitlements and gap alerts.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=MONTHS,
+    description="Categories, entitlements and gap alerts.",
+    metadata=metadata.column_schema(T.GAP_ALERTS),
+)
 def policy_results(linked_children: steps.SyncRef, warehouse: Warehouse) -> dg.Output[steps.SyncRef]:
-    metadata = _guarded(warehouse, linked_children, steps.policy_step)
-    return dg.Output(linked_children, metadata=metadata)
+    step = _guarded(warehouse, linked_children, steps.policy_step)
+    return dg.Output(linked_children, metadata={**step, **metadata.alert_figures(warehouse.engine())})
 
 
-@dg.asset(group_name=GROUP, description="Audit, then swap the registry in atomically.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=MONTHS,
+    description="Audit, then swap the registry in atomically.",
+    metadata=metadata.column_schema(T.SYNCS),
+)
 def published_registry(policy_results: steps.SyncRef, warehouse: Warehouse) -> dg.Output[steps.SyncRef]:
     ref = _guarded(warehouse, policy_results, steps.publish_step)
-    return dg.Output(ref, metadata={"sync_id": ref.sync_id})
+    return dg.Output(ref, metadata={"sync_id": ref.sync_id, "as_of": str(ref.as_of)})
 
 
-@dg.asset(group_name=GROUP, description="Department workbooks, coverage report, review queue.")
+@dg.asset(
+    group_name=GROUP,
+    partitions_def=MONTHS,
+    description="Department workbooks, coverage report, review queue.",
+)
 def exports(
     published_registry: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
 ) -> dg.MaterializeResult:
-    paths = steps.export_step(warehouse.engine(), published_registry, Path(settings.exports))
-    return dg.MaterializeResult(
-        metadata={"files": len(paths), "folder": str(paths[0].parent) if paths else ""}
-    )
+    folder = Path(settings.exports)
+    paths = steps.export_step(warehouse.engine(), published_registry, folder)
+    return dg.MaterializeResult(metadata=metadata.export_links(paths, folder))
 
 
 SYNC_ASSETS = [raw_rows, staged_records, linked_children, policy_results, published_registry, exports]
@@ -90,4 +137,4 @@ SYNC_ASSETS = [raw_rows, staged_records, linked_children, policy_results, publis
 )
 def linkage_model(warehouse: Warehouse) -> dg.MaterializeResult:
     path = steps.train_step(warehouse.engine())
-    return dg.MaterializeResult(metadata={"model_file": str(path)})
+    return dg.MaterializeResult(metadata={"model_file": dg.MetadataValue.path(str(path))})

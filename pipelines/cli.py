@@ -21,6 +21,7 @@ def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> 
     import dagster as dg
 
     from pipelines.definitions import defs
+    from pipelines.partitions import partition_of
     from pipelines.resources import from_env
 
     if not inbox.is_dir():
@@ -28,6 +29,7 @@ def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> 
         return 2
     result = defs.resolve_job_def("sync").execute_in_process(
         resources=from_env(warehouse, inbox=str(inbox), as_of=as_of.isoformat(), exports=str(exports)),
+        partition_key=partition_of(as_of),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )

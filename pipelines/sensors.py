@@ -15,6 +15,7 @@ import dagster as dg
 
 from ingest.tabular import TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 from pipelines.jobs import sync_job
+from pipelines.partitions import partition_of
 from pipelines.resources import SyncSettings
 
 # Every kind of file the reader reads, and no other.
@@ -38,9 +39,11 @@ def new_inbox_file(context: dg.SensorEvaluationContext, settings: SyncSettings):
     if not new:
         return dg.SkipReason("no new file content in the inbox")
     context.update_cursor(json.dumps(sorted(seen | set(current))))
+    today = date.today()
     return dg.RunRequest(
         run_key="files-" + hashlib.sha256("".join(new).encode()).hexdigest()[:16],
+        partition_key=partition_of(today),
         # The as-of date is fixed when the file arrives, so a re-run computes the same ages.
-        run_config={"resources": {"settings": {"config": {"as_of": date.today().isoformat()}}}},
+        run_config={"resources": {"settings": {"config": {"as_of": today.isoformat()}}}},
         tags={"new_files": str(len(new))},
     )
