@@ -77,27 +77,39 @@ def _levels_json(levels: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.
 
 
 PRIOR = "prior"
+TF_ADJUSTMENT = "tf_adjustment"
 
 
 def _weights_json(scored: pd.DataFrame, model: dict[str, Any]) -> pd.Series:
     """Each pair's match weight split by comparison, as a JSON object that sums to
     its match weight: ``prior`` (log2 of the prior odds), then each comparison's
-    weight from Splink's ``mw_<comparison>`` plus its term-frequency adjustment
-    (``mw_tf_adj_<comparison>``) where the predictions carry one.
+    weight (Splink's ``mw_<comparison>``) with its term-frequency adjustment.
 
+    The adjustment is ``mw_tf_adj_<comparison>`` where the predictions carry it;
+    otherwise it is what the match weight holds beyond the prior and the comparisons'
+    weights (Splink's match weight is exactly their sum), given to the one comparison
+    with term-frequency levels, or kept as ``TF_ADJUSTMENT`` when several have them.
     Built column by column, as ``_levels_json``.
     """
     prior = model["probability_two_random_records_match"]
     parts = {PRIOR: pd.Series(math.log2(prior / (1 - prior)), index=scored.index)}
+    adjusted = []
     for comparison in model["comparisons"]:
         name = comparison["output_column_name"]
-        weight = pd.to_numeric(scored[f"mw_{name}"])
+        parts[name] = pd.to_numeric(scored[f"mw_{name}"]).astype("float64")
         if f"mw_tf_adj_{name}" in scored:
-            weight = weight + pd.to_numeric(scored[f"mw_tf_adj_{name}"]).fillna(0.0)
-        parts[name] = weight
+            parts[name] += pd.to_numeric(scored[f"mw_tf_adj_{name}"]).fillna(0.0)
+        elif any(level.get("tf_adjustment_column") for level in comparison["comparison_levels"]):
+            adjusted.append(name)
+    if adjusted:
+        rest = pd.to_numeric(scored["match_weight"]).astype("float64") - sum(parts.values())
+        if len(adjusted) == 1:
+            parts[adjusted[0]] += rest
+        else:
+            parts[TF_ADJUSTMENT] = rest
     joined = None
     for name, weight in parts.items():
-        part = f"{json.dumps(name)}: " + weight.astype("float64").round(4).astype(str)
+        part = f"{json.dumps(name)}: " + weight.round(4).astype(str)
         joined = part if joined is None else joined + ", " + part
     return "{" + joined + "}"
 
@@ -196,9 +208,8 @@ def _refused_rows(
     )
     if rows.empty:
         return rows.assign(reason=None)
-    pairs = pairs.loc[
-        pairs["record_id_l"].isin(rows["record_id_l"]) | pairs["record_id_l"].isin(rows["record_id_r"])
-    ]
+    involved = set(rows["record_id_l"]) | set(rows["record_id_r"])
+    pairs = pairs.loc[pairs["record_id_l"].isin(involved) & pairs["record_id_r"].isin(involved)]
     scored = pairs.assign(
         pair_id=[pair_id(a, b) for a, b in zip(pairs["record_key_l"], pairs["record_key_r"], strict=True)]
     ).drop(columns=["record_id_l", "record_id_r", "reason"], errors="ignore")

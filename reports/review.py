@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +29,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
@@ -215,16 +217,15 @@ def _others(pairs: pd.DataFrame, records: pd.DataFrame, members: pd.DataFrame) -
     """The other records of the child each side of a pair belongs to (not the pair's
     own two), one row per record and side: rank, side (l / r / lr: both records
     already in one child), record values, and a one-line summary."""
-    child = members.drop_duplicates("record_id").set_index("record_id")["child_id"]
+    members = members.drop_duplicates("record_id")
+    child = dict(zip(members["record_id"], members["child_id"], strict=True))
+    records_of = members.groupby("child_id")["record_id"].agg(sorted).to_dict()
     rows = []
     for rank, (a, b) in enumerate(zip(pairs["record_id_l"], pairs["record_id_r"], strict=True), start=1):
         ca, cb = child.get(a), child.get(b)
         sides = {"lr": ca} if ca is not None and ca == cb else {"l": ca, "r": cb}
         for side, child_id in sides.items():
-            if child_id is None:
-                continue
-            mates = child.index[(child == child_id).to_numpy()]
-            rows += [(rank, side, m) for m in mates if m not in (a, b)]
+            rows += [(rank, side, m) for m in records_of.get(child_id, []) if m not in (a, b)]
     frame = pd.DataFrame(rows, columns=["rank", "side", "record_id"])
     frame = frame.loc[frame["record_id"].isin(records.index)]
     frame = frame.join(records, on="record_id").drop(columns="record_id").reset_index(drop=True)
@@ -302,13 +303,22 @@ def _format_rows(
     formats = {position["probability"]: "0.0%", position["match_weight"]: "0.00"}
     formats |= {position[c]: "0.00" for c in weights}
     wrap = {position["waterfall"], position["others_l"], position["others_r"], position["reason"]}
+    # openpyxl hashes every style object it is handed; a cell's style is copied from
+    # the first cell of its column and format given it instead (a date has its own).
+    styled: dict[tuple[int, tuple[int, ...]], StyleArray] = {}
     for row in ws.iter_rows(min_row=2, max_row=len(frame) + 1):
         for cell in row:
+            key = (cell.column, tuple(cell._style or ()))
+            if key in styled:
+                cell._style = copy(styled[key])
+                continue
             cell.alignment = wrapped if cell.column in wrap else top
             if cell.column in formats:
                 cell.number_format = formats[cell.column]
+            if cell.column == position["waterfall"]:
+                cell.font = drawn
+            styled[key] = copy(cell._style)
         waterfall = row[position["waterfall"] - 1]
-        waterfall.font = drawn
         lines = max(str(waterfall.value or "").count("\n") + 1, 1)
         ws.row_dimensions[waterfall.row].height = max(lines * _LINE_HEIGHT, 15)
     for c in weights:

@@ -4,9 +4,11 @@ reviewers' must-links that never override a hard fact (issues 13.4 and 15.1)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from linkage.cluster import cluster
 from linkage.config import load_config
@@ -103,8 +105,15 @@ def test_weights_sum_with_the_prior_to_the_match_weight():
     model = json.loads((Path(__file__).parents[1] / "linkage" / "model" / "model.json").read_text("utf-8"))
     names = [c["output_column_name"] for c in model["comparisons"]]
     scored = pd.DataFrame({f"mw_{n}": [1.5 * i, -2.0] for i, n in enumerate(names)})
-    scored["mw_tf_adj_name"] = [0.25, 0.0]
-    (first, second) = [json.loads(w) for w in _weights_json(scored, model)]
-    assert list(first) == [PRIOR, *names]
-    assert first["name"] == 1.5 * names.index("name") + 0.25
-    assert second[PRIOR] < -10 and sum(second.values()) == second[PRIOR] - 2.0 * len(names)
+    prior = math.log2(
+        model["probability_two_random_records_match"] / (1 - model["probability_two_random_records_match"])
+    )
+    # Splink's match weight; the first pair's name was common: a term-frequency adjustment of -0.75.
+    scored["match_weight"] = prior + scored.sum(axis=1) + [-0.75, 0.0]
+    for weights in (scored, scored.assign(mw_tf_adj_name=[-0.75, 0.0])):
+        first, second = (json.loads(w) for w in _weights_json(weights, model))
+        assert list(first) == [PRIOR, *names]
+        assert first["name"] == pytest.approx(1.5 * names.index("name") - 0.75)
+        assert first[PRIOR] == pytest.approx(prior, abs=1e-4)
+        for pair, stated in zip((first, second), scored["match_weight"], strict=True):
+            assert sum(pair.values()) == pytest.approx(stated, abs=1e-3)
