@@ -143,11 +143,15 @@ def dropped_decisions(
     now = datetime.now(UTC).replace(tzinfo=None)
     files, taken = [], {}
     for path in _workbooks(folder):
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        name = path.relative_to(folder).as_posix()
+        try:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError as error:
+            files.append([name, None, now, "quarantined", f"unreadable: {type(error).__name__}", 0])
+            continue
         if digest in seen:
             continue
         seen = seen | {digest}
-        name = path.relative_to(folder).as_posix() if folder else path.name
         try:
             if path.suffix.casefold() != ".xlsx":
                 raise Refused("not an .xlsx workbook")
