@@ -208,6 +208,12 @@ def test_instructions_first_and_no_restricted_file_name(workbook):
     assert any("review_decisions" in t for t in texts)
 
 
+def test_an_empty_queue_still_gives_a_workbook_to_read(tmp_path):
+    path = write_review_workbook(tmp_path / "review.xlsx", _inputs(_pairs().iloc[:0]))
+    assert load_workbook(path).sheetnames == ["说明", SHEET, "所在儿童的其他记录"]
+    assert read_review_decisions(path, KEY, _issued()).empty
+
+
 def test_round_trip(workbook):
     assert read_review_decisions(workbook, KEY, _issued()).empty
     _decide(workbook, {2: " 是同一人 ", 3: "different", 4: None})

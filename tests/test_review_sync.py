@@ -18,7 +18,9 @@ from openpyxl import load_workbook
 from openpyxl.utils import column_index_from_string
 from openpyxl.utils.cell import coordinate_from_string
 
+from linkage.config import load_config
 from linkage.link import pair_id
+from linkage.splink_model import load_model
 from pipelines.cli import run_sync
 from reports.config import settings
 from reports.review_sign import SIGNED, sign
@@ -68,7 +70,7 @@ def test_every_pair_of_a_real_sync_can_be_decided_from_its_row(synced):
     assert header.index("审核人") + 1 < column_index_from_string(frozen_column)
 
     cfg = settings()["review"]
-    comparisons = [c for c in cfg["comparisons"] if c != "prior"]
+    comparisons = [c["output_column_name"] for c in load_model(load_config().model_file)["comparisons"]]
     for row in rows:
         pair = queue.loc[row["pair_id"].value]
         for field in ("姓名", "性别", "出生日期", "身份证号（部分隐藏）", "区县", "来源", "行号"):

@@ -419,7 +419,7 @@ GAP_ALERTS = Table(
 REVIEW_PAIRS = Table(
     "review_pairs",
     "registry",
-    "Uncertain record pairs for clerical review, in the order the workbook lists them.",
+    "Uncertain record pairs for clerical review, each with why it is asked.",
     _cols(
         ("pair_id", STR, "stable: derived from both record keys"),
         ("record_key_l", STR, "left record's content key"),
