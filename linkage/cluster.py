@@ -76,14 +76,20 @@ class _Components:
         self.cannot[a].add(b)
         self.cannot[b].add(a)
 
-    def allowed(self, ra: str, rb: str) -> bool:
+    def refusal(self, ra: str, rb: str) -> str | None:
+        """Which hard fact forbids joining the groups of roots ``ra`` and ``rb``, if any."""
         if len(self.ids[ra] | self.ids[rb]) > 1:
-            return False
+            return "different_numbers"
         # One valid number on both sides outweighs a mistyped birth date.
         same_number = bool(self.ids[ra] & self.ids[rb])
         if not same_number and not _dates_agree(self.births[ra], self.births[rb]):
-            return False
-        return not any(self.find(x) == rb for x in self.cannot[ra])
+            return "birth_dates"
+        if any(self.find(x) == rb for x in self.cannot[ra]):
+            return "cannot_link"
+        return None
+
+    def allowed(self, ra: str, rb: str) -> bool:
+        return self.refusal(ra, rb) is None
 
     def union(self, ra: str, rb: str) -> None:
         small, big = sorted((ra, rb))  # the smaller id becomes the root: deterministic
@@ -98,8 +104,14 @@ def _ordered_clusters(
     strong: pd.DataFrame,
     must_link: list[tuple[str, str]],
     cannot_link: list[tuple[str, str]],
+    refused: list[tuple[str, str, str]] | None = None,
 ) -> pd.DataFrame:
-    """Edges strongest first, each refused if it would join what must stay apart."""
+    """Edges strongest first, each refused if it would join what must stay apart.
+
+    A reviewer's must-link is refused too when a hard fact forbids it (the reviewer
+    saw two records, not the numbers and dates of both children); each refused one
+    is appended to ``refused`` as (record a, record b, the fact), for the review queue.
+    """
     valid = dict(
         zip(records["record_id"], records["id_number"].where(records["id_number"].notna()), strict=True)
     )
@@ -112,8 +124,14 @@ def _ordered_clusters(
     for a, b in cannot_link:
         comps.forbid(a, b)
     for a, b in must_link:
-        if comps.find(a) != comps.find(b):
-            comps.union(comps.find(a), comps.find(b))
+        ra, rb = comps.find(a), comps.find(b)
+        if ra == rb:
+            continue
+        why = comps.refusal(ra, rb)
+        if why is None:
+            comps.union(ra, rb)
+        elif refused is not None:
+            refused.append((a, b, why))
     strong = strong.sort_values(
         ["match_probability", "record_id_l", "record_id_r"], ascending=[False, True, True]
     )
@@ -191,6 +209,7 @@ def cluster(
     threshold: float,
     must_link: Iterable[tuple[str, str]] = (),
     cannot_link: Iterable[tuple[str, str]] = (),
+    refused: list[tuple[str, str, str]] | None = None,
 ) -> pd.DataFrame:
     """Assign every record to a cluster.
 
@@ -199,7 +218,9 @@ def cluster(
     ``records``), match_probability; reviewers' links may name records of other syncs
     and are ignored then. Returns record_id, cluster_id (smallest record id
     of the cluster), match_probability (strongest edge that joined the record; 1.0
-    for a record alone or joined by a reviewer).
+    for a record alone or joined by a reviewer). Must-links a hard fact forbids are
+    not applied; they are appended to ``refused`` as (record a, record b, the fact:
+    different_numbers / birth_dates / cannot_link).
     """
     known = set(records["record_id"])
     must = [(a, b) for a, b in must_link if a in known and b in known]
@@ -213,7 +234,7 @@ def cluster(
     in_hard = strong["record_id_l"].isin(hard_records)
     parts = [
         _simple_clusters(records["record_id"][~hard], component[~hard], strong.loc[~in_hard]),
-        _ordered_clusters(records.loc[hard], strong.loc[in_hard], must, cannot),
+        _ordered_clusters(records.loc[hard], strong.loc[in_hard], must, cannot, refused),
     ]
     clusters = pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
     return clusters.set_index("record_id").reindex(records["record_id"]).reset_index()

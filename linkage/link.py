@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Linked:
     children: pd.DataFrame  # golden records (registry.children columns, sync fields unset)
     pairs: pd.DataFrame  # work.pairs
     review: pd.DataFrame  # registry.review_pairs rows for this sync
+    refused: pd.DataFrame  # pair_id, reason: reviewers' must-links a hard fact forbade
     lineage: pd.DataFrame  # registry.child_id_lineage rows for this sync
     mode: str  # full / incremental, with the share of new records
     seconds: dict[str, float]  # time per part: prepare, score, cluster, ids, golden
@@ -75,16 +77,65 @@ def _levels_json(levels: pd.DataFrame, labels: dict[str, dict[int, str]]) -> pd.
     return "{" + joined + "}"
 
 
+PRIOR = "prior"
+TF_ADJUSTMENT = "tf_adjustment"
+
+
+def _weights_json(scored: pd.DataFrame, model: dict[str, Any]) -> pd.Series:
+    """Each pair's match weight split by comparison, as a JSON object that sums to
+    its match weight: ``prior`` (log2 of the prior odds), then each comparison's
+    weight (Splink's ``mw_<comparison>``) with its term-frequency adjustment.
+
+    The adjustment is ``mw_tf_adj_<comparison>`` where the predictions carry it;
+    otherwise it is what the match weight holds beyond the prior and the comparisons'
+    weights (Splink's match weight is exactly their sum), given to the one comparison
+    with term-frequency levels, or kept as ``TF_ADJUSTMENT`` when several have them.
+    Built column by column, as ``_levels_json``.
+    """
+    prior = model["probability_two_random_records_match"]
+    parts = {PRIOR: pd.Series(math.log2(prior / (1 - prior)), index=scored.index)}
+    adjusted = []
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        parts[name] = pd.to_numeric(scored[f"mw_{name}"]).astype("float64")
+        if f"mw_tf_adj_{name}" in scored:
+            parts[name] += pd.to_numeric(scored[f"mw_tf_adj_{name}"]).fillna(0.0)
+        elif any(level.get("tf_adjustment_column") for level in comparison["comparison_levels"]):
+            adjusted.append(name)
+    if adjusted:
+        rest = pd.to_numeric(scored["match_weight"]).astype("float64") - sum(parts.values())
+        if len(adjusted) == 1:
+            parts[adjusted[0]] += rest
+        else:
+            parts[TF_ADJUSTMENT] = rest
+    joined = None
+    for name, weight in parts.items():
+        part = f"{json.dumps(name)}: " + weight.round(4).astype(str)
+        joined = part if joined is None else joined + ", " + part
+    return "{" + joined + "}"
+
+
 def _decided_links(
     decisions: pd.DataFrame, key_to_record: dict[str, str]
-) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    must, cannot = [], []
-    for a, b, decision in zip(
-        decisions["record_key_l"], decisions["record_key_r"], decisions["decision"], strict=True
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]], dict[tuple[str, str], str]]:
+    """Reviewers' decisions between records of this sync as must / cannot links, and
+    the pair id of each must-link (to send a refused one back to review)."""
+    must, cannot, must_pair = [], [], {}
+    for pid, a, b, decision in zip(
+        decisions["pair_id"],
+        decisions["record_key_l"],
+        decisions["record_key_r"],
+        decisions["decision"],
+        strict=True,
     ):
         if a in key_to_record and b in key_to_record:
-            (must if decision == "same" else cannot).append((key_to_record[a], key_to_record[b]))
-    return must, cannot
+            link_ = (key_to_record[a], key_to_record[b])
+            if decision == "same":
+                must.append(link_)
+                must_pair[link_] = pid
+            else:
+                cannot.append(link_)
+    return must, cannot, must_pair
 
 
 # Name levels (positions in comparisons.name()) that say "the same name, spelt alike":
@@ -106,25 +157,104 @@ def _mergeable(levels: pd.DataFrame) -> pd.Series:
     return sounds_same | same_number
 
 
-def _review_queue(pairs: pd.DataFrame, decided: set[str], config: LinkageConfig) -> pd.DataFrame:
-    band = pairs.loc[(pairs["match_probability"] < config.match_threshold) | ~pairs["automatic"]].copy()
-    band["pair_id"] = [pair_id(a, b) for a, b in zip(band["record_key_l"], band["record_key_r"], strict=True)]
-    band = band.loc[~band["pair_id"].isin(decided)]
-    # Most uncertain first: the reviewer's time goes where the model knows least.
-    band = band.assign(uncertainty=(band["match_probability"] - 0.5).abs()).sort_values(
-        ["uncertainty", "pair_id"]
+# Why a pair is asked, most pressing first: the queue is ranked by its first reason.
+# held_alert is set after linkage, by the rules that hold an alert back on a near-miss.
+REASONS = ("held_alert", "must_link_refused", "conflicting_numbers", "twin_guard", "below_threshold")
+QUEUE_COLUMNS = [
+    "pair_id",
+    "record_key_l",
+    "record_key_r",
+    "record_id_l",
+    "record_id_r",
+    "match_probability",
+    "match_weight",
+    "levels",
+    "weights",
+    "reason",
+    "reason_detail",
+    "holds_alert",
+    "rank",
+    "decision",
+]
+
+
+def _reasons(pairs: pd.DataFrame, numbers: pd.Series, config: LinkageConfig) -> pd.Series:
+    """Why each pair belongs in review, comma-joined in the order of ``REASONS``; empty
+    when it does not. ``numbers``: record_id → valid identity number."""
+    strong = pairs["match_probability"] >= config.match_threshold
+    left, right = pairs["record_id_l"].map(numbers), pairs["record_id_r"].map(numbers)
+    flags = {
+        # A strong pair the clustering refuses: one of the two numbers may be mistyped.
+        "conflicting_numbers": strong & left.notna() & right.notna() & (left != right),
+        "twin_guard": strong & ~pairs["automatic"].astype(bool),
+        "below_threshold": ~strong,
+    }
+    reason = pd.Series("", index=pairs.index)
+    for code, flag in flags.items():
+        reason = reason.where(~flag, reason + "," + code)
+    return reason.str.lstrip(",")
+
+
+def _refused_rows(
+    refused: list[tuple[str, str, str]],
+    must_pair: dict[tuple[str, str], str],
+    pairs: pd.DataFrame,
+    keys: dict[str, str],
+) -> pd.DataFrame:
+    """Review rows for must-links a hard fact refused, with the pair's scores where
+    the pair was scored (a pair below the lower bound has none)."""
+    rows = pd.DataFrame(
+        [(must_pair[(a, b)], a, b, why) for a, b, why in refused],
+        columns=["pair_id", "record_id_l", "record_id_r", "reason_detail"],
     )
-    band = band.head(config.review_max_pairs)
-    columns = [
-        "pair_id",
-        "record_key_l",
-        "record_key_r",
-        "record_id_l",
-        "record_id_r",
-        "match_probability",
-        "levels",
-    ]
-    return band[columns].assign(decision=None)
+    if rows.empty:
+        return rows.assign(reason=None)
+    involved = set(rows["record_id_l"]) | set(rows["record_id_r"])
+    pairs = pairs.loc[pairs["record_id_l"].isin(involved) & pairs["record_id_r"].isin(involved)]
+    scored = pairs.assign(
+        pair_id=[pair_id(a, b) for a, b in zip(pairs["record_key_l"], pairs["record_key_r"], strict=True)]
+    ).drop(columns=["record_id_l", "record_id_r", "reason"], errors="ignore")
+    rows = rows.merge(scored.drop_duplicates("pair_id"), on="pair_id", how="left")
+    rows["record_key_l"], rows["record_key_r"] = rows["record_id_l"].map(keys), rows["record_id_r"].map(keys)
+    return rows.assign(reason="must_link_refused")
+
+
+def _review_queue(
+    pairs: pd.DataFrame,
+    numbers: pd.Series,
+    decided: set[str],
+    refused: pd.DataFrame,
+    config: LinkageConfig,
+) -> pd.DataFrame:
+    """The pairs a reviewer is asked about, ranked: first by their most pressing
+    reason, then most uncertain first (the reviewer's time goes where the model
+    knows least). A pair already decided is not asked again, unless a hard fact
+    refused the reviewer's must-link."""
+    reason = _reasons(pairs, numbers, config)
+    band = pairs.loc[reason != ""].assign(reason=reason[reason != ""])
+    band["pair_id"] = [pair_id(a, b) for a, b in zip(band["record_key_l"], band["record_key_r"], strict=True)]
+    band = band.loc[~band["pair_id"].isin(decided | set(refused["pair_id"]))]
+    band = pd.concat([refused, band], ignore_index=True) if len(refused) else band
+    first = band["reason"].str.split(",").str[0].map({r: i for i, r in enumerate(REASONS)})
+    uncertainty = (pd.to_numeric(band["match_probability"]) - 0.5).abs().fillna(0.0)
+    band = (
+        band.assign(_first=first, _uncertainty=uncertainty)
+        .sort_values(["_first", "_uncertainty", "pair_id"])
+        .head(config.review_max_pairs)
+    )
+    band = band.assign(holds_alert=False, rank=range(1, len(band) + 1), decision=None)
+    return band.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True)
+
+
+PAIR_COLUMNS = [
+    "record_id_l",
+    "record_id_r",
+    "match_probability",
+    "match_weight",
+    "levels",
+    "weights",
+    "automatic",
+]
 
 
 def _score_pairs(frame: pd.DataFrame, model: dict[str, Any], config: LinkageConfig, db_api) -> pd.DataFrame:
@@ -134,9 +264,11 @@ def _score_pairs(frame: pd.DataFrame, model: dict[str, Any], config: LinkageConf
 
 def _with_levels(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
     levels, labels = comparison_levels(scored, model), level_labels(model)
-    return scored.assign(levels=_levels_json(levels, labels), automatic=_mergeable(levels))[
-        ["record_id_l", "record_id_r", "match_probability", "match_weight", "levels", "automatic"]
-    ]
+    return scored.assign(
+        levels=_levels_json(levels, labels),
+        weights=_weights_json(scored, model),
+        automatic=_mergeable(levels),
+    )[PAIR_COLUMNS]
 
 
 def _incremental_pairs(
@@ -158,8 +290,7 @@ def _incremental_pairs(
         record_id_l=kept["record_key_l"].map(record_of), record_id_r=kept["record_key_r"].map(record_of)
     )
     fresh = score_new(frame.loc[~is_new], frame.loc[is_new], model, lower=config.review_lower, db_api=db_api)
-    columns = ["record_id_l", "record_id_r", "match_probability", "match_weight", "levels", "automatic"]
-    parts = [kept[columns], _with_levels(fresh, model)]
+    parts = [kept[PAIR_COLUMNS], _with_levels(fresh, model)]
     return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
 
 
@@ -220,14 +351,18 @@ def link(
         record_key_l=pairs["record_id_l"].map(keys), record_key_r=pairs["record_id_r"].map(keys)
     )
     key_to_record = {k: r for r, k in keys.items()}
-    must, cannot = _decided_links(decisions, key_to_record)
+    must, cannot, must_pair = _decided_links(decisions, key_to_record)
+    refused_links: list[tuple[str, str, str]] = []
     clusters = cluster(
         candidates[["record_id", "id_number", "birth_date"]],
         pairs.loc[pairs["automatic"]],
         config.match_threshold,
         must,
         cannot,
+        refused=refused_links,
     )
+    refused = _refused_rows(refused_links, must_pair, pairs, keys)
+    numbers = candidates.set_index("record_id")["id_number"].dropna()
 
     clock.lap("cluster")
     # An undetermined roster row that joined no child's record is not a child.
@@ -247,7 +382,10 @@ def link(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],
         children=children,
         pairs=pairs,
-        review=_review_queue(pairs, set(decisions.get("pair_id", pd.Series(dtype=str))), config),
+        review=_review_queue(
+            pairs, numbers, set(decisions.get("pair_id", pd.Series(dtype=str))), refused, config
+        ),
+        refused=refused[["pair_id", "reason_detail"]],
         lineage=ids.lineage,
         mode=mode,
         seconds=clock.laps,

@@ -8,7 +8,8 @@ from reports.coverage import CoverageInputs
 from reports.coverage_html import write_coverage_report
 from reports.departments import write_department_workbooks
 from reports.inputs import READ_COLUMNS
-from reports.review import REVIEW_FOLDER, dropped_decisions, read_review_decisions, write_review_workbook
+from reports.review import ReviewInputs, write_review_workbook
+from reports.review_read import REVIEW_FOLDER, DroppedDecisions, dropped_decisions, read_review_decisions
 from reports.texts import AlertText, alert_texts
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "REVIEW_FOLDER",
     "AlertText",
     "CoverageInputs",
+    "DroppedDecisions",
+    "ReviewInputs",
     "alert_texts",
     "dropped_decisions",
     "read_review_decisions",

@@ -195,12 +195,15 @@ def test_review_decisions_dropped_back_are_applied_and_never_asked_again(city, f
     assert len(queue) >= 2, "the city should leave uncertain pairs"
     workbook = folder / "exports" / AS_OF.isoformat() / "review_queue.xlsx"
     wb = load_workbook(workbook)
-    ws = wb.worksheets[0]
+    ws = wb["待核对记录对"]
     header = [c.value for c in ws[1]]
     decision, pair = header.index("decision（判定）") + 1, header.index("pair_id") + 1
-    chosen = {ws.cell(2, pair).value: "是同一人", ws.cell(3, pair).value: "different"}
-    ws.cell(2, decision, "是同一人")
-    ws.cell(3, decision, "different")
+    # The city's uncertain pairs are twins, each with a valid number: a "same" would be
+    # refused and asked again (tests/test_review_sync.py).
+    chosen = {ws.cell(2, pair).value: "不是同一人", ws.cell(3, pair).value: "different"}
+    for row, text in ((2, "不是同一人"), (3, "different")):
+        ws.cell(row, decision, text)
+        ws.cell(row, header.index("审核人") + 1, "王芳")
     inbox = tmp_path / "inbox"
     shutil.copytree(city / "inbox", inbox)
     (inbox / "review_decisions").mkdir()

@@ -205,6 +205,12 @@ PAIRS = Table(
         ("match_probability", FLOAT, "Splink's probability that both rows are one child"),
         ("match_weight", FLOAT, "Splink's match weight"),
         ("levels", JSON, "comparison name → level label, for review"),
+        (
+            "weights",
+            JSON,
+            "comparison name → match weight (term-frequency adjustment included), and prior: "
+            "log2 of the prior odds; they sum to match_weight",
+        ),
         ("automatic", BOOL, "the model may merge the pair on its own (see linkage.link._mergeable)"),
     ),
 )
@@ -413,7 +419,7 @@ GAP_ALERTS = Table(
 REVIEW_PAIRS = Table(
     "review_pairs",
     "registry",
-    "Uncertain record pairs for clerical review.",
+    "Uncertain record pairs for clerical review, each with why it is asked.",
     _cols(
         ("pair_id", STR, "stable: derived from both record keys"),
         ("record_key_l", STR, "left record's content key"),
@@ -421,7 +427,24 @@ REVIEW_PAIRS = Table(
         ("record_id_l", STR, "left record in this sync"),
         ("record_id_r", STR, "right record in this sync"),
         ("match_probability", FLOAT, "Splink's probability"),
+        ("match_weight", FLOAT, "Splink's match weight: log2 of the pair's odds"),
         ("levels", JSON, "comparison → level label"),
+        ("weights", JSON, "comparison → match weight, and prior; they sum to match_weight"),
+        (
+            "reason",
+            STR,
+            "why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss "
+            "holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / "
+            "conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair "
+            "whose names do not sound alike) / below_threshold",
+        ),
+        (
+            "reason_detail",
+            STR,
+            "which hard fact refused a must-link: different_numbers / birth_dates / cannot_link",
+        ),
+        ("holds_alert", BOOL, "a held alert waits on this pair's decision (listed first)"),
+        ("rank", INT, "1-based position in the queue as linkage ranks it (held alerts go first still)"),
         ("decision", STR, "NULL until reviewed; same / different"),
         ("sync_id", INT, "sync that queued it"),
     ),
@@ -431,18 +454,68 @@ REVIEW_PAIRS = Table(
 REVIEW_DECISIONS = Table(
     "review_decisions",
     "registry",
-    "Decisions dropped back from the review workbook; applied as must-link / cannot-link.",
+    "Every pair a reviewer decided (latest decision per pair); applied by each sync as "
+    "must-link / cannot-link, a must-link only where no hard fact forbids it.",
     _cols(
         ("pair_id", STR, "pair"),
         ("record_key_l", STR, "left record key"),
         ("record_key_r", STR, "right record key"),
         ("decision", STR, "same / different"),
-        ("sync_id", INT, "sync that applied it"),
+        ("reviewer", STR, "who decided, as written in the workbook"),
+        ("file", STR, "workbook the decision came in"),
+        ("file_sha256", STR, "sha256 of that workbook's bytes"),
+        ("sync_id", INT, "sync that read it"),
     ),
     ("pair_id",),
 )
 
-WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, EXPECTATION_RESULTS, STAFF)
+REVIEW_DECISION_LOG = Table(
+    "review_decision_log",
+    "registry",
+    "Append-only: every decision read from a review workbook, whether applied or refused.",
+    _cols(
+        ("sync_id", INT, "sync that read it"),
+        ("pair_id", STR, "pair"),
+        ("record_key_l", STR, "left record key"),
+        ("record_key_r", STR, "right record key"),
+        ("decision", STR, "same / different"),
+        ("reviewer", STR, "who decided, as written in the workbook"),
+        ("file", STR, "workbook file name within review_decisions/"),
+        ("file_sha256", STR, "sha256 of the workbook's bytes"),
+        ("row", INT, "row of the decision in the workbook's pair sheet"),
+        ("read_at", TIMESTAMP, "UTC"),
+        ("outcome", STR, "applied / refused (a must-link a hard fact forbids: back in review)"),
+        ("reason", STR, "why refused; NULL when applied"),
+    ),
+)
+
+REVIEW_FILES = Table(
+    "review_files",
+    "registry",
+    "Append-only: every review workbook read, once per distinct content; a quarantined one says why.",
+    _cols(
+        ("sync_id", INT, "sync that read it"),
+        ("file", STR, "file name within review_decisions/"),
+        ("file_sha256", STR, "sha256 of its bytes: the same content is never read twice"),
+        ("read_at", TIMESTAMP, "UTC"),
+        ("status", STR, "accepted / quarantined"),
+        ("reason", STR, "why quarantined, naming row and column, never a cell's text"),
+        ("decisions", INT, "decisions taken from it (0 when quarantined)"),
+    ),
+)
+
+REVIEW_KEY = Table(
+    "review_key",
+    "work",
+    "The secret that signs the pairs a review workbook issues (HMAC-SHA256), generated once and kept across syncs; "
+    "outside registry so that its readers cannot sign a pair.",
+    _cols(
+        ("secret", STR, "64 hex digits"),
+        ("created_at", TIMESTAMP, "UTC"),
+    ),
+)
+
+WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, EXPECTATION_RESULTS, STAFF, REVIEW_KEY)
 REGISTRY_TABLES = (
     SYNCS,
     QUARANTINE,
@@ -455,5 +528,7 @@ REGISTRY_TABLES = (
     GAP_ALERTS,
     REVIEW_PAIRS,
     REVIEW_DECISIONS,
+    REVIEW_DECISION_LOG,
+    REVIEW_FILES,
 )
 ALL_TABLES = {t.name: t for t in WORK_TABLES + REGISTRY_TABLES}

@@ -13,6 +13,7 @@ from policy import load_rules
 from reports import (
     READ_COLUMNS,
     CoverageInputs,
+    ReviewInputs,
     alert_texts,
     write_coverage_report,
     write_department_workbooks,
@@ -21,6 +22,7 @@ from reports import (
 from warehouse import tables as T
 from warehouse.io import read_frame
 from warehouse.ledger import SyncFailed, SyncRef
+from warehouse.review_key import review_key
 
 READ_TABLES = (T.CHILDREN, T.CHILD_CATEGORIES, T.ENTITLEMENTS, T.GAP_ALERTS, T.CHILD_RECORDS, T.REVIEW_PAIRS)
 
@@ -43,13 +45,7 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
             ),
             conn,
         )
-        # Only the records the queue shows, not the whole city.
-        in_queue = read_frame(
-            conn,
-            T.STAGED_RECORDS,
-            "record_id IN (SELECT record_id_l FROM registry.review_pairs"
-            " UNION SELECT record_id_r FROM registry.review_pairs)",
-        )
+    review = _review_inputs(engine, ref, frames["review_pairs"])
     rules = load_rules(ref.as_of)
     texts = alert_texts(rules)
     out = Path(exports) / ref.as_of.isoformat()
@@ -83,5 +79,25 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
         staff=staff,
     )
     paths.append(write_coverage_report(out / "coverage_report.html", report))
-    paths.append(write_review_workbook(out / "review_queue.xlsx", frames["review_pairs"], in_queue))
+    paths.append(write_review_workbook(out / "review_queue.xlsx", review))
     return paths
+
+
+# The records of the pairs in the queue, and every record of the children they belong to.
+_QUEUED = "SELECT record_id_l FROM registry.review_pairs UNION SELECT record_id_r FROM registry.review_pairs"
+_MATES = (
+    "SELECT record_id FROM registry.child_records WHERE child_id IN "
+    f"(SELECT child_id FROM registry.child_records WHERE record_id IN ({_QUEUED}))"
+)
+
+
+def _review_inputs(engine: sa.Engine, ref: SyncRef, pairs: pd.DataFrame) -> ReviewInputs:
+    """What the review workbook shows: only the records of the queue and of the children
+    they are in, not the whole city."""
+    with engine.begin() as conn:
+        key = review_key(conn)
+        records = read_frame(conn, T.STAGED_RECORDS, f"record_id IN ({_QUEUED}) OR record_id IN ({_MATES})")
+        members = read_frame(
+            conn, T.CHILD_RECORDS, f"record_id IN ({_MATES})", columns=["record_id", "child_id"]
+        )
+    return ReviewInputs(pairs, records, members, key, ref.as_of, ref.sync_id)

@@ -14,12 +14,13 @@ from linkage.link import STAGED_COLUMNS, link
 from linkage.prepare import linkage_frame
 from linkage.splink_model import load_model, save_model, train
 from pipelines.memory import release_memory
-from reports import dropped_decisions
+from reports import DroppedDecisions, dropped_decisions
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame, replace_frame
 from warehouse.ledger import SyncFailed, SyncRef, previous_published, update_sync
 from warehouse.moves import fill_source_columns, insert_adult_records
 from warehouse.publish import carry_forward
+from warehouse.review_key import review_key
 from warehouse.schema import BUILD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,8 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
     """Link staged child rows into children with stable ids; write the build tables.
 
     Decisions already applied stay in ``registry.review_decisions``; new ones from the
-    inbox join them, so a pair is never asked again.
+    inbox join them (``_dropped``), so a pair is never asked again unless a hard fact
+    refuses a reviewer's must-link.
     """
     release_memory()
     config = load_config()
@@ -39,11 +41,9 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
         lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE, columns=["old_child_id"])["old_child_id"]
         decisions = read_frame(conn, T.REVIEW_DECISIONS)
         previous_pairs = read_frame(conn, T.PAIRS) if previous_published(conn, ref) else None
-    if inbox is not None:
-        new = dropped_decisions(inbox, ref.sync_id)
-        decisions = pd.concat(
-            [decisions.loc[~decisions["pair_id"].isin(new["pair_id"])], new], ignore_index=True
-        )
+    dropped = _dropped(engine, inbox, decisions)
+    new = dropped.decisions.reindex(columns=T.REVIEW_DECISIONS.column_names).assign(sync_id=ref.sync_id)
+    decisions = pd.concat([decisions.loc[~decisions["pair_id"].isin(new["pair_id"])], new], ignore_index=True)
 
     def load_staged() -> pd.DataFrame:
         with engine.connect() as conn:
@@ -65,10 +65,20 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
     )
     children["last_seen_sync"] = ref.sync_id
     child_records = linked.records[["record_id", "record_key", "child_id", "match_probability"]]
+    refused = linked.refused.set_index("pair_id")["reason_detail"]
+    log_rows = dropped.decisions.assign(
+        sync_id=ref.sync_id,
+        outcome=dropped.decisions["pair_id"].isin(refused.index).map({True: "refused", False: "applied"}),
+        reason=dropped.decisions["pair_id"].map(refused),
+    )
     with engine.begin() as conn:
         replace_frame(conn, T.PAIRS, linked.pairs)
         carry_forward(conn, T.CHILD_ID_LINEAGE)
+        for table in (T.REVIEW_DECISION_LOG, T.REVIEW_FILES):
+            carry_forward(conn, table)
         insert_frame(conn, T.REVIEW_DECISIONS, decisions, schema=BUILD_SCHEMA)
+        insert_frame(conn, T.REVIEW_DECISION_LOG, log_rows, schema=BUILD_SCHEMA)
+        insert_frame(conn, T.REVIEW_FILES, dropped.files.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
         insert_frame(
             conn, T.CHILD_ID_LINEAGE, linked.lineage.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
         )
@@ -85,8 +95,25 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
         "adult_records": n_adults,
         "pairs": len(linked.pairs),
         "review_pairs": len(linked.review),
+        "review_decisions_read": len(dropped.decisions),
+        "review_workbooks_quarantined": int((dropped.files["status"] == "quarantined").sum()),
         **{f"seconds_{part}": t for part, t in linked.seconds.items()},
     }
+
+
+def _dropped(engine: sa.Engine, inbox: Path | None, decisions: pd.DataFrame) -> DroppedDecisions:
+    """The reviewers' workbooks in the inbox not accepted before, checked against the
+    pairs the last published sync issued and those decided before."""
+    with engine.begin() as conn:
+        key = review_key(conn)
+        issued = read_frame(conn, T.REVIEW_PAIRS, columns=["pair_id", "record_key_l", "record_key_r"])
+        accepted = read_frame(conn, T.REVIEW_FILES, "status = 'accepted'", columns=["file_sha256"])
+    issued = pd.concat([issued, decisions[issued.columns]], ignore_index=True)
+    dropped = dropped_decisions(inbox, key, issued, set(accepted["file_sha256"]))
+    quarantined = int((dropped.files["status"] == "quarantined").sum())
+    if quarantined:
+        log.warning("%d review workbook(s) quarantined: see registry.review_files", quarantined)
+    return dropped
 
 
 def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
