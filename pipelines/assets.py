@@ -58,9 +58,14 @@ def linked_children(
     return dg.Output(staged_records, metadata=metadata)
 
 
-@dg.asset(group_name=GROUP, description="Categories, entitlements and gap alerts.")
-def policy_results(linked_children: steps.SyncRef, warehouse: Warehouse) -> dg.Output[steps.SyncRef]:
-    metadata = _guarded(warehouse, linked_children, steps.policy_step)
+@dg.asset(
+    group_name=GROUP,
+    description="Categories, entitlements and gap alerts; department returns (<inbox>/feedback/) applied.",
+)
+def policy_results(
+    linked_children: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
+) -> dg.Output[steps.SyncRef]:
+    metadata = _guarded(warehouse, linked_children, steps.policy_step, Path(settings.inbox))
     return dg.Output(linked_children, metadata=metadata)
 
 
