@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
 
-from policy.history import ANSWERS, DISPUTED, DONE, IN_PROGRESS, NOT_SAME_CHILD, RECHECK
+from policy.history import ANSWERS, DISPUTED, DONE, HELD, IN_PROGRESS, NOT_SAME_CHILD, RECHECK
 from reports import access
 from reports.config import settings
 from values.cells import cell_text, normalise_label
@@ -116,6 +116,14 @@ def latest_answers(answers: pd.DataFrame, keys: tuple[str, ...] = ("alert_id",))
         ["_on", "sync_id", "file", "sheet", "row"], na_position="first", kind="stable"
     )
     return order.drop_duplicates(list(keys), keep="last").drop(columns="_on").reset_index(drop=True)
+
+
+def children_to_review(alerts: pd.DataFrame) -> pd.Series:
+    """Children a department answered 非同一儿童 for, whose alert is held: their records go to
+    the review queue first (registry.md). The hold lifts, as 复核, once a review decision
+    names one of their records (``policy.history``)."""
+    held = alerts["status"].eq(HELD) & alerts["department_status"].eq(NOT_SAME_CHILD)
+    return pd.Series(alerts.loc[held, "child_id"].unique(), name="child_id", dtype=object)
 
 
 class _Refused(Exception):

@@ -17,7 +17,7 @@ import test_exports_departments as departments
 from openpyxl import Workbook, load_workbook
 
 from policy.history import merge_alert_history
-from reports.returns import latest_answers, read_returns, returns_summary, sent_alerts
+from reports.returns import children_to_review, latest_answers, read_returns, returns_summary, sent_alerts
 
 ALERT_ID, ANSWER = "预警编号", "核实结果"
 
@@ -130,7 +130,8 @@ def test_what_cannot_be_used_is_quarantined_with_its_reason(books, sent, tmp_pat
     foreign.save(feedback / "别的表.xlsx")
 
     returns = read_returns(tmp_path / "inbox", sent, set())
-    assert sorted(zip(returns.answers["file"], returns.answers["alert_id"], returns.answers["answer"])) == [
+    got = zip(returns.answers["file"], returns.answers["alert_id"], returns.answers["answer"], strict=True)
+    assert sorted(got) == [
         ("仁和区.xlsx", "N1:not_in_school", "办理中"),
         ("教育.xlsx", "N1:not_in_school", "已办结"),
     ]
@@ -176,7 +177,8 @@ def test_a_workbook_without_its_readme_is_known_by_its_properties(books, sent, t
     alert_id = ws.cell(2, header.index(ALERT_ID) + 1).value
     wb.save(out)
     returns = read_returns(tmp_path / "inbox", sent, set())
-    assert list(zip(returns.answers["alert_id"], returns.answers["department"])) == [(alert_id, "health")]
+    got = zip(returns.answers["alert_id"], returns.answers["department"], strict=True)
+    assert list(got) == [(alert_id, "health")]
 
 
 def test_latest_answer_is_the_latest_dated_then_the_later_file_and_row():
@@ -254,6 +256,7 @@ def test_answers_act_on_the_alerts_across_syncs():
         "wrong:dropout": ("open", "情况不符"),
         "split:dropout": ("held", "非同一儿童"),
     }
+    assert children_to_review(second).tolist() == ["split"]  # the flag the review queue reads
     third = merge_alert_history(second, _alerts(moved), 3, reviewed=pd.Series({"split": 2}))
     assert _state(third)["done:dropout"] == ("open", "已办结")  # one later sync: still reported done
     assert _state(third)["wrong:dropout"] == ("open", "情况不符")  # same facts, other file and row
@@ -304,3 +307,151 @@ def test_returns_are_counted_per_department_and_county():
     assert education["median_days_to_done"] == (10 + 31) / 2  # 1-01 → 1-11, and 1-01 → sync 2's 2-01
     assert summary.loc[("education", "510421"), "disputed"] == 1
     assert summary.loc[("county_government", "510411"), "done"] == 1
+
+
+# ------------------------------------------------------------------ end to end, on a small city
+
+AS_OF = date(2026, 11, 30)
+BOOK = "*/*_困境儿童预警_*.xlsx"
+
+
+@pytest.fixture(scope="module")
+def small_city(tmp_path_factory) -> Path:
+    from synth import write_city
+
+    out = tmp_path_factory.mktemp("returns_city")
+    write_city(out, children=800, seed=3, as_of=AS_OF)
+    return out
+
+
+def _sync(inbox: Path, url: str, exports: Path) -> Path:
+    from pipelines.cli import run_sync
+
+    assert run_sync(inbox, AS_OF, url, exports) == 0, "the sync did not publish"
+    return exports / AS_OF.isoformat()
+
+
+def _table(url: str, sql: str) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    from warehouse.engine import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return pd.read_sql(sa.text(sql), conn)
+    finally:
+        engine.dispose()
+
+
+def _rows(folder: Path) -> pd.DataFrame:
+    """Every alert row of every department workbook: its folder, file, sheet and cells."""
+    found = []
+    for path in sorted(folder.glob(BOOK)):
+        wb = load_workbook(path, read_only=True)
+        try:
+            for ws in wb.worksheets[1:]:
+                rows = list(ws.iter_rows(values_only=True))
+                found += [
+                    {
+                        "department": path.parent.name,
+                        "book": path.name,
+                        "sheet": ws.title,
+                        **dict(zip(rows[0], r, strict=False)),  # read-only rows end at their last value
+                    }
+                    for r in rows[1:]
+                ]
+        finally:
+            wb.close()
+    return pd.DataFrame(found)
+
+
+def _check_each_book_holds_only_its_own(url: str, rows: pd.DataFrame) -> None:
+    """A department's workbook holds only alerts sent to it; a county's only that county's children."""
+    alerts = _table(url, "SELECT alert_id, child_id, departments, county_code FROM registry.gap_alerts")
+    children = _table(url, "SELECT child_id, county_code FROM registry.children")
+    by_id = alerts.set_index("alert_id")
+    assert rows["预警编号"].isin(by_id.index).all()
+    sent_to = rows["预警编号"].map(by_id["departments"]).str.split(",")
+    assert all(d in s for d, s in zip(rows["department"], sent_to, strict=True))
+    assert (rows["儿童编号"] == rows["预警编号"].map(by_id["child_id"])).all()
+    county = rows[rows["department"].eq("county_government")]
+    names = {v: k for k, v in departments.settings()["counties"].items()}
+    book_county = county["book"].str.split("人民政府").str[0].map(names)
+    child_county = county["儿童编号"].map(children.set_index("child_id")["county_code"])
+    alert_county = county["预警编号"].map(by_id["county_code"]).fillna(child_county)
+    assert len(county) and (alert_county == book_county).all()
+
+
+def _check_every_child_can_be_found(rows: pd.DataFrame) -> None:
+    """Each row names a township, a guardian's phone, or a department holding the child's record
+    with its row."""
+    township = rows["乡镇（街道）"].notna()
+    phone = rows["联系电话"].notna()
+    record = rows["掌握该儿童记录的部门（文件、行）"].fillna("").str.contains(r"第\d+行")
+    lost = rows[~(township | phone | record)]
+    assert lost.empty, f"{len(lost)} rows name no way to find the child: {sorted(set(lost['sheet']))}"
+
+
+def test_returns_go_round_the_loop(small_city, warehouse_url, tmp_path):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(small_city / "inbox", inbox)
+    first = _sync(inbox, warehouse_url, tmp_path / "exports1")
+    rows = _rows(first)
+    assert len(rows) > 50
+    _check_each_book_holds_only_its_own(warehouse_url, rows)
+    _check_every_child_can_be_found(rows)
+
+    # education answers four of its alerts; a clerk's copy carries a forged id and another's alert
+    education = rows[rows["department"].eq("education")].drop_duplicates("预警编号")
+    done, doing, wrong, split = education["预警编号"].iloc[:4]
+    others = rows.loc[~rows["预警编号"].isin(education["预警编号"]), "预警编号"].iloc[0]
+    feedback = inbox / "feedback"
+    filled = fill_as_a_clerk(
+        next(first.glob("education/*.xlsx")),
+        feedback / "教育局" / "2026年12月退回.xlsx",
+        {
+            done: (" 已办结  ", "2026年12月5日", "王", None),
+            doing: ("办理中", date(2026, 12, 6), "王", None),
+            wrong: ("情况不符", None, "王", "已迁往外市"),
+            split: ("非同一儿童", None, "王", None),
+        },
+        extra=[(1, "FORGED0000:not_in_school", "已办结"), (1, others, "办理中")],
+    )
+    shutil.copy(filled, feedback / "教育局" / "2026年12月退回 - 副本.xlsx")  # dropped twice
+    (feedback / "坏了.xlsx").write_bytes(b"this is no workbook")
+    (feedback / "教育局" / "~$2026年12月退回.xlsx").write_bytes(b"\x00" * 165)
+
+    second = _sync(inbox, warehouse_url, tmp_path / "exports2")
+    answered = _table(warehouse_url, "SELECT * FROM registry.alert_feedback")
+    assert sorted(answered["alert_id"]) == sorted([done, doing, wrong, split])  # each answer once
+    assert set(answered["sync_id"]) == {2} and answered["file_sha256"].str.len().eq(64).all()
+    assert answered["row"].notna().all() and set(answered["department"]) == {"education"}
+    refused = _table(
+        warehouse_url,
+        "SELECT source_file, reason FROM registry.quarantine WHERE source_system = 'department_returns'",
+    )
+    reasons = " | ".join(sorted(refused["reason"]))
+    assert len(refused) == 5, reasons
+    for expected in (
+        "no alert this registry sent",
+        "never sent to education",
+        "cannot be opened",
+        "lock file",
+    ):
+        assert expected in reasons
+    assert "counted once" in reasons
+    alerts = _table(warehouse_url, "SELECT * FROM registry.gap_alerts")
+    status = alerts.set_index("alert_id")
+    assert status.loc[[done, doing, wrong, split], "department_status"].tolist() == [
+        "已办结",
+        "办理中",
+        "情况不符",
+        "非同一儿童",
+    ]
+    assert status.loc[split, "status"] == "held"
+    assert status.loc[split, "child_id"] in children_to_review(alerts).tolist()  # the review queue's flag
+    listed = _rows(second)
+    assert not {done, wrong, split} & set(listed["预警编号"])
+    assert listed.loc[listed["预警编号"].eq(doing), "跟进情况"].str.startswith("办理中").all()
+    _check_each_book_holds_only_its_own(warehouse_url, listed)
