@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -33,7 +34,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.config import settings
-from reports.display import display_width, width_sample
+from reports.display import display_width, units, width_sample
 from reports.texts import EXCEL_TITLE_LIMIT
 
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -54,10 +55,10 @@ def fitted_columns(frame: pd.DataFrame, headers: Mapping[str, str]) -> list[Shee
     even in an empty sheet, so a clerk pasting into it sees them whole.
     """
     book = settings()["workbook"]
-    floor = book["min_widths"]
+    floor, cap = book["min_widths"], book["max_widths"]
     sample = width_sample(frame)
     return [
-        SheetColumn(h, max(display_width(sample[c], h, book["max_width"]), floor.get(c, 0)))
+        SheetColumn(h, max(display_width(sample[c], h, cap.get(c, book["max_width"])), floor.get(c, 0)))
         for c, h in headers.items()
     ]
 
@@ -67,8 +68,8 @@ class StreamedWorkbook(Workbook):
 
     def __init__(self) -> None:
         super().__init__(write_only=True)
-        # sheet -> (its data rows, whether their text cells wrap)
-        self.pending_rows: dict[WriteOnlyWorksheet, tuple[list[tuple], bool]] = {}
+        # sheet -> (its data rows, the column widths their text wraps at, or None)
+        self.pending_rows: dict[WriteOnlyWorksheet, tuple[list[tuple], list[int] | None]] = {}
 
 
 def new_workbook() -> StreamedWorkbook:
@@ -99,7 +100,8 @@ def add_sheet(
     """Stream rows under a header into a new sheet; returns it for tail settings (validations).
 
     ``wrapped``: text cells wrap within the column's width (top-aligned), so a long
-    sentence is read whole instead of cut off at the next column.
+    sentence is read whole instead of cut off at the next column; each row is given the
+    height its longest cell needs, since not every program sizes rows when it opens a file.
     """
     ws = workbook.create_sheet(title)
     for i, col in enumerate(columns, 1):
@@ -110,10 +112,13 @@ def add_sheet(
             dim.fill = PatternFill("solid", fgColor=col.fill)
     ws.freeze_panes = "A2"
     _print_setup(ws)
+    widths = [c.width for c in columns]
+    # bold headers run wider than the body's text
+    ws.row_dimensions[1].height = _LINE_HEIGHT * _lines([c.header for c in columns], [w - 3 for w in widths])
     ws.append([_header_cell(ws, c.header) for c in columns])
     data = list(rows)
     if isinstance(workbook, StreamedWorkbook):
-        workbook.pending_rows[ws] = (data, wrapped)
+        workbook.pending_rows[ws] = (data, widths if wrapped else None)
     else:
         for row in data:
             ws.append(row)
@@ -130,6 +135,21 @@ def _print_setup(ws: WriteOnlyWorksheet) -> None:
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_title_rows = "1:1"
+    ws.page_margins.left = ws.page_margins.right = 0.3
+
+
+_LINE_HEIGHT = 15  # points per line of 11-point text
+_measured = lru_cache(maxsize=1 << 16)(units)  # places, reasons and next steps repeat
+
+
+def _lines(values: Sequence[object], widths: Sequence[int]) -> int:
+    """Lines the tallest of a row's text cells takes when wrapped at its column's width."""
+    most = 1
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and value:
+            parts = value.split("\n")
+            most = max(most, sum(-(-_measured(p) // max(width - 1, 1)) or 1 for p in parts))
+    return most
 
 
 _WRAP = Alignment(wrap_text=True, vertical="top")
@@ -173,17 +193,20 @@ _CHUNK_ROWS = 2000
 
 @dataclass(frozen=True)
 class _Styles:
-    """The cell-style indexes openpyxl gives a date cell (its yyyy-mm-dd format) and a
-    wrapped text cell, registered by probing before the workbook's styles are written."""
+    """The cell-style indexes openpyxl gives a date cell (its yyyy-mm-dd format, top-aligned
+    like the text beside it) and a wrapped text cell, registered by probing before the
+    workbook's styles are written."""
 
     date: int
     wrap: int
 
     def __init__(self, workbook: Workbook) -> None:
         sheet = workbook.worksheets[0]
-        object.__setattr__(self, "date", WriteOnlyCell(sheet, value=date(2000, 1, 1)).style_id)
+        dated = WriteOnlyCell(sheet, value=date(2000, 1, 1))
+        dated.alignment = Alignment(vertical="top")
         wrapped = WriteOnlyCell(sheet, value="")
         wrapped.alignment = _WRAP
+        object.__setattr__(self, "date", dated.style_id)
         object.__setattr__(self, "wrap", wrapped.style_id)
 
 
@@ -191,7 +214,7 @@ def _fill_rows(
     skeleton: Path,
     out: Path,
     workbook: Workbook,
-    pending: Mapping[WriteOnlyWorksheet, tuple[list[tuple], bool]],
+    pending: Mapping[WriteOnlyWorksheet, tuple[list[tuple], list[int] | None]],
     styles: _Styles,
 ) -> None:
     """Copy the saved workbook, writing each sheet's data rows after its header row."""
@@ -212,8 +235,8 @@ def _fill_rows(
             part.compress_type = zipfile.ZIP_DEFLATED
             with dst.open(part, "w", force_zip64=True) as f:
                 f.write(head.encode("utf-8"))
-                rows, wrapped = parts[info.filename]
-                for chunk in _row_chunks(rows, styles.date, styles.wrap if wrapped else None):
+                rows, widths = parts[info.filename]
+                for chunk in _row_chunks(rows, styles.date, styles.wrap if widths else None, widths):
                     f.write(chunk.encode("utf-8"))
                 f.write(tail.encode("utf-8"))
 
@@ -230,7 +253,11 @@ def _split_at_rows_end(xml: str, name: str) -> tuple[str, str]:
 
 
 def _row_chunks(
-    rows: list[tuple], date_style: int, wrap_style: int | None = None, first_row: int = 2
+    rows: list[tuple],
+    date_style: int,
+    wrap_style: int | None = None,
+    widths: Sequence[int] | None = None,
+    first_row: int = 2,
 ) -> Iterator[str]:
     """The rows as <row> elements, a few thousand per string.
 
@@ -255,7 +282,9 @@ def _row_chunks(
                 tail = _cell_tail(value, date_style, wrap_style)
             if tail:
                 cells.append(f'<c r="{letter}{n}"{tail}')
-        out.append(f'<row r="{n}">{"".join(cells)}</row>')
+        lines = _lines(row, widths) if widths else 1
+        height = f' ht="{lines * _LINE_HEIGHT}" customHeight="1"' if lines > 1 else ""
+        out.append(f'<row r="{n}"{height}>{"".join(cells)}</row>')
         if len(out) == _CHUNK_ROWS:
             yield "".join(out)
             out = []
