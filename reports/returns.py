@@ -157,15 +157,16 @@ def _read_file(path: Path, name: str, digest: str, sent: pd.DataFrame) -> tuple[
         raise _Refused(
             "not a department workbook of this registry: its 说明 sheet and properties carry no mark"
         )
+    if not any(_header_at(rows) for rows in sheets.values()):
+        raise _Refused("no sheet with a 预警编号 and a 核实结果 column: edited beyond recognition")
     department, county = identity
     mine = sent[sent["department"].eq(department)]
     if county:
         mine = mine[mine["county_code"].eq(county)]
     allowed, known = set(mine["alert_id"]), set(sent["alert_id"])
-    answers, refused, tables = [], [], 0
+    answers, refused = [], []
     for title, rows in sheets.items():
         for row_number, cells in _answer_rows(rows):
-            tables += 1
             reason = _refusal(cells, allowed, known, department, county)
             if reason:
                 refused.append(_entry(name, digest, reason, title, row_number, **cells))
@@ -184,8 +185,6 @@ def _read_file(path: Path, name: str, digest: str, sent: pd.DataFrame) -> tuple[
                     "sheet": title,
                 }
             )
-    if not tables and not any(_header_at(rows) for rows in sheets.values()):
-        raise _Refused("no sheet with a 预警编号 column: edited beyond recognition")
     return answers, refused
 
 
