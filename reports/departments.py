@@ -230,10 +230,9 @@ def _where_to_find(people: pd.DataFrame, records: pd.DataFrame | None, children:
     records = records.assign(_order=records["source_system"].map(order).fillna(len(order)))
     records = records.sort_values(["child_id", "_order", "source_file", "source_row"], kind="stable")
     records = records.assign(label=_record_labels(records))
-    restricted = set(settings()["access"]["restricted_sources"])
     headers = settings()["workbook"]["columns"]
     template = settings()["workbook"]["found_via_label"]
-    for suffix, chosen in (("", records), ("_public", records[~records["source_system"].isin(restricted)])):
+    for suffix, chosen in (("", records), ("_public", records[access.nameable_records(records)])):
         via: dict[str, dict[str, list[str]]] = {}  # child -> record label -> fields it supplied
         for col in _FINDING:
             values = golden[col].where(golden[col].astype("string").str.strip().ne(""))
@@ -260,8 +259,8 @@ def _where_to_find(people: pd.DataFrame, records: pd.DataFrame | None, children:
 
 
 def _evidence_texts(evidence: pd.Series, public: bool) -> pd.Series:
-    """Each alert's evidence as the files and rows it rests on; ``public`` leaves out every item
-    of a restricted source or naming a restricted category, so nothing restricted is named."""
+    """Each alert's evidence as the files and rows it rests on; ``public``: only the items
+    ``access.nameable_evidence`` lets a department outside health and civil affairs read."""
     cache: dict[object, str | None] = {}
     return evidence.map(lambda e: cache[e] if e in cache else cache.setdefault(e, _evidence_text(e, public)))
 
@@ -269,19 +268,10 @@ def _evidence_texts(evidence: pd.Series, public: bool) -> pd.Series:
 def _evidence_text(evidence: object, public: bool) -> str | None:
     if not isinstance(evidence, str) or not evidence.strip():
         return None
-    acc = settings()["access"]
-    secret_values = {json.dumps(c) for c in acc["restricted_categories"]}
     seen, labels = set(), []
     for item in json.loads(evidence):
-        system = item.get("system")
-        if public and (
-            system in acc["restricted_sources"]
-            or json.dumps(item.get("value")) in secret_values
-            or str(item.get("field", "")).startswith("diagnosis")
-        ):
-            continue
-        key = (system, item.get("file"), item.get("row"))
-        if key in seen:
+        key = (item.get("system"), item.get("file"), item.get("row"))
+        if key in seen or (public and not access.nameable_evidence(item)):
             continue
         seen.add(key)
         labels.append(_record_label(*key))

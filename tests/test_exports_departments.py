@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from pypinyin import lazy_pinyin
 
 from reports import write_department_workbooks
-from reports.access import reveals_health, visible_rows
+from reports.access import nameable_evidence, reveals_health, visible_rows
 from reports.config import settings
 from reports.returns import marker
 
@@ -369,3 +369,11 @@ def test_unknown_alert_code_or_department_is_an_error(tmp_path):
     odd.loc[0, "status"] = "open"
     with pytest.raises(ValueError, match="nobody"):
         _write(tmp_path, alerts=odd)
+
+
+def test_evidence_naming_a_restricted_category_or_source_is_not_named_outside():
+    item = {"system": "civil_affairs_children", "file": "台账.xlsx", "row": 7, "field": "ledger_categories"}
+    assert nameable_evidence({**item, "value": "orphan"})
+    assert not nameable_evidence({**item, "value": "hiv"})
+    assert not nameable_evidence({**item, "system": "health_conditions", "value": "B20"})
+    assert not nameable_evidence({**item, "field": "diagnosis_code", "value": "X"})
