@@ -95,11 +95,13 @@ def linked_children(
 @dg.asset(
     group_name=GROUP,
     partitions_def=MONTHS,
-    description="Categories, entitlements and gap alerts.",
+    description="Categories, entitlements and gap alerts; department returns (<inbox>/feedback/) applied.",
     metadata=metadata.column_schema(T.GAP_ALERTS),
 )
-def policy_results(linked_children: steps.SyncRef, warehouse: Warehouse) -> dg.Output[steps.SyncRef]:
-    step = _guarded(warehouse, linked_children, steps.policy_step)
+def policy_results(
+    linked_children: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
+) -> dg.Output[steps.SyncRef]:
+    step = _guarded(warehouse, linked_children, steps.policy_step, Path(settings.inbox))
     return dg.Output(linked_children, metadata={**step, **metadata.alert_figures(warehouse.engine())})
 
 

@@ -17,8 +17,12 @@ Design (why it is this way):
 - Per-code texts (sheet title, next step) are the same for every row, so they
   cannot single a child out, but they must not name a restricted condition either:
   a text that does is refused (``AlertText.public_*`` provides other wording).
-- Such a department gets no category column (see exports.yaml, ``privileged_only``),
-  and never the evidence (it names the health extract's file and row).
+- Such a department gets no category column (see exports.yaml, ``privileged_only``).
+  Of an alert's evidence and of the records that say where to find a child it is told
+  only what ``nameable_records`` and ``nameable_evidence`` keep: never a record of a
+  restricted source (its name, file or row), never an item naming a restricted
+  category or a diagnosis — whether the row is restricted or not, so what is left out
+  marks no row.
 """
 
 from __future__ import annotations
@@ -71,6 +75,23 @@ def visible_rows(rows: pd.DataFrame, department: str) -> pd.DataFrame:
     out = rows[keep].copy()
     out["detail"] = generic[keep].fillna(out["detail"])
     return out
+
+
+def nameable_records(records: pd.DataFrame) -> pd.Series:
+    """Which records (source_system) may be named to a department outside health and civil affairs."""
+    return ~records["source_system"].isin(_access()["restricted_sources"])
+
+
+def nameable_evidence(item: dict) -> bool:
+    """Whether an evidence item ({system, file, row, field, value}) may be named to a
+    department outside health and civil affairs."""
+    acc = _access()
+    value = item.get("value")
+    return not (
+        item.get("system") in acc["restricted_sources"]
+        or value in acc["restricted_categories"]
+        or str(item.get("field", "")).startswith("diagnosis")
+    )
 
 
 def reveals_health(text: str) -> bool:

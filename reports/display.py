@@ -71,14 +71,14 @@ def display_width(values: pd.Series, header: str, cap: int) -> int:
     (``width_sample``), which settles it as well as every row of a city-sized sheet
     would. Each distinct value is measured once: places and sentences repeat.
     """
-    head = _units(header)
+    head = units(header)
     counts = Counter(width_sample(values).dropna().tolist())
-    body = np.repeat([_units(str(v)) for v in counts], list(counts.values()))
+    body = np.repeat([units(str(v)) for v in counts], list(counts.values()))
     wide = int(np.percentile(body, 95)) if len(body) else 0
     return min(max(head, wide) + 2, cap)
 
 
-def _units(text: str) -> int:
+def units(text: str) -> int:
     """Display units: one per character, two for a wide (CJK) one.
 
     From the UTF-8 length: an ASCII character takes one byte, a CJK one three.

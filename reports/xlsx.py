@@ -1,4 +1,6 @@
-"""Writing a frame as a sheet a clerk can use as is: bold frozen header, filter, sensible widths.
+"""Writing a frame as a sheet a clerk can use as is: bold frozen header, filter, sensible
+widths, long texts wrapped, printing landscape on A4 fitted to the page's width with the
+header repeated on every page.
 
 A city's civil-affairs workbook holds tens of thousands of rows, and a sync writes
 some 200,000. openpyxl (write-only) writes everything but the data rows: the
@@ -19,18 +21,20 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.config import settings
-from reports.display import display_width, width_sample
+from reports.display import display_width, units, width_sample
 from reports.texts import EXCEL_TITLE_LIMIT
 
 _BAD_TITLE_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -51,10 +55,10 @@ def fitted_columns(frame: pd.DataFrame, headers: Mapping[str, str]) -> list[Shee
     even in an empty sheet, so a clerk pasting into it sees them whole.
     """
     book = settings()["workbook"]
-    floor = book["min_widths"]
+    floor, cap = book["min_widths"], book["max_widths"]
     sample = width_sample(frame)
     return [
-        SheetColumn(h, max(display_width(sample[c], h, book["max_width"]), floor.get(c, 0)))
+        SheetColumn(h, max(display_width(sample[c], h, cap.get(c, book["max_width"])), floor.get(c, 0)))
         for c, h in headers.items()
     ]
 
@@ -64,7 +68,8 @@ class StreamedWorkbook(Workbook):
 
     def __init__(self) -> None:
         super().__init__(write_only=True)
-        self.pending_rows: dict[WriteOnlyWorksheet, list[tuple]] = {}
+        # sheet -> (its data rows, the column widths their text wraps at, or None)
+        self.pending_rows: dict[WriteOnlyWorksheet, tuple[list[tuple], list[int] | None]] = {}
 
 
 def new_workbook() -> StreamedWorkbook:
@@ -84,9 +89,20 @@ def sheet_title(text: str, taken: set[str]) -> str:
 
 
 def add_sheet(
-    workbook: Workbook, title: str, columns: Sequence[SheetColumn], rows: Iterable[tuple]
+    workbook: Workbook,
+    title: str,
+    columns: Sequence[SheetColumn],
+    rows: Iterable[tuple],
+    *,
+    wrapped: bool = False,
+    filtered: bool = True,
 ) -> WriteOnlyWorksheet:
-    """Stream rows under a header into a new sheet; returns it for tail settings (validations)."""
+    """Stream rows under a header into a new sheet; returns it for tail settings (validations).
+
+    ``wrapped``: text cells wrap within the column's width (top-aligned), so a long
+    sentence is read whole instead of cut off at the next column; each row is given the
+    height its longest cell needs, since not every program sizes rows when it opens a file.
+    """
     ws = workbook.create_sheet(title)
     for i, col in enumerate(columns, 1):
         dim = ws.column_dimensions[get_column_letter(i)]
@@ -95,21 +111,55 @@ def add_sheet(
         if col.fill:
             dim.fill = PatternFill("solid", fgColor=col.fill)
     ws.freeze_panes = "A2"
+    _print_setup(ws)
+    widths = [c.width for c in columns]
+    # bold headers run wider than the body's text
+    ws.row_dimensions[1].height = _LINE_HEIGHT * _lines([c.header for c in columns], [w - 3 for w in widths])
     ws.append([_header_cell(ws, c.header) for c in columns])
     data = list(rows)
     if isinstance(workbook, StreamedWorkbook):
-        workbook.pending_rows[ws] = data
+        workbook.pending_rows[ws] = (data, widths if wrapped else None)
     else:
         for row in data:
             ws.append(row)
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(data) + 1}"
+    if filtered:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(data) + 1}"
     return ws
+
+
+def _print_setup(ws: WriteOnlyWorksheet) -> None:
+    """Landscape A4, every column on the page's width, the header row on every page."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"
+    ws.page_margins.left = ws.page_margins.right = 0.3
+
+
+_LINE_HEIGHT = 15  # points per line of 11-point text
+_measured = lru_cache(maxsize=1 << 16)(units)  # places, reasons and next steps repeat
+
+
+def _lines(values: Sequence[object], widths: Sequence[int]) -> int:
+    """Lines the tallest of a row's text cells takes when wrapped at its column's width."""
+    most = 1
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and value:
+            parts = value.split("\n")
+            most = max(most, sum(-(-_measured(p) // max(width - 1, 1)) or 1 for p in parts))
+    return most
+
+
+_WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def _header_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
     cell = WriteOnlyCell(ws, value=text)
     cell.font = Font(bold=True)
     cell.fill = PatternFill("solid", fgColor=settings()["workbook"]["header_fill"])
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
     return cell
 
 
@@ -123,10 +173,10 @@ def save(workbook: Workbook, path: Path) -> Path:
         workbook.save(partial)
     else:
         skeleton = path.with_name(f".{path.name}.skeleton")
-        date_style = _date_style(workbook)  # registered before openpyxl writes the styles
+        styles = _Styles(workbook)  # registered before openpyxl writes the styles
         try:
             workbook.save(skeleton)
-            _fill_rows(skeleton, partial, workbook, pending, date_style)
+            _fill_rows(skeleton, partial, workbook, pending, styles)
         finally:
             skeleton.unlink(missing_ok=True)
     os.replace(partial, path)
@@ -141,18 +191,31 @@ _ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # control characters
 _CHUNK_ROWS = 2000
 
 
-def _date_style(workbook: Workbook) -> int:
-    """The cell-style index openpyxl gives a date cell (its yyyy-mm-dd format)."""
-    probe = WriteOnlyCell(workbook.worksheets[0], value=date(2000, 1, 1))
-    return probe.style_id
+@dataclass(frozen=True)
+class _Styles:
+    """The cell-style indexes openpyxl gives a date cell (its yyyy-mm-dd format, top-aligned
+    like the text beside it) and a wrapped text cell, registered by probing before the
+    workbook's styles are written."""
+
+    date: int
+    wrap: int
+
+    def __init__(self, workbook: Workbook) -> None:
+        sheet = workbook.worksheets[0]
+        dated = WriteOnlyCell(sheet, value=date(2000, 1, 1))
+        dated.alignment = Alignment(vertical="top")
+        wrapped = WriteOnlyCell(sheet, value="")
+        wrapped.alignment = _WRAP
+        object.__setattr__(self, "date", dated.style_id)
+        object.__setattr__(self, "wrap", wrapped.style_id)
 
 
 def _fill_rows(
     skeleton: Path,
     out: Path,
     workbook: Workbook,
-    pending: Mapping[WriteOnlyWorksheet, list[tuple]],
-    date_style: int,
+    pending: Mapping[WriteOnlyWorksheet, tuple[list[tuple], list[int] | None]],
+    styles: _Styles,
 ) -> None:
     """Copy the saved workbook, writing each sheet's data rows after its header row."""
     parts = {
@@ -172,7 +235,8 @@ def _fill_rows(
             part.compress_type = zipfile.ZIP_DEFLATED
             with dst.open(part, "w", force_zip64=True) as f:
                 f.write(head.encode("utf-8"))
-                for chunk in _row_chunks(parts[info.filename], date_style):
+                rows, widths = parts[info.filename]
+                for chunk in _row_chunks(rows, styles.date, styles.wrap if widths else None, widths):
                     f.write(chunk.encode("utf-8"))
                 f.write(tail.encode("utf-8"))
 
@@ -188,7 +252,13 @@ def _split_at_rows_end(xml: str, name: str) -> tuple[str, str]:
     raise ValueError(f"{name}: no single sheetData element to write rows into")
 
 
-def _row_chunks(rows: list[tuple], date_style: int, first_row: int = 2) -> Iterator[str]:
+def _row_chunks(
+    rows: list[tuple],
+    date_style: int,
+    wrap_style: int | None = None,
+    widths: Sequence[int] | None = None,
+    first_row: int = 2,
+) -> Iterator[str]:
     """The rows as <row> elements, a few thousand per string.
 
     A cell's XML after its reference is computed once per distinct value of a sheet:
@@ -207,12 +277,14 @@ def _row_chunks(rows: list[tuple], date_style: int, first_row: int = 2) -> Itera
             try:
                 tail = tails[key]
             except KeyError:
-                tail = tails[key] = _cell_tail(value, date_style)
+                tail = tails[key] = _cell_tail(value, date_style, wrap_style)
             except TypeError:  # unhashable: not cached
-                tail = _cell_tail(value, date_style)
+                tail = _cell_tail(value, date_style, wrap_style)
             if tail:
                 cells.append(f'<c r="{letter}{n}"{tail}')
-        out.append(f'<row r="{n}">{"".join(cells)}</row>')
+        lines = _lines(row, widths) if widths else 1
+        height = f' ht="{lines * _LINE_HEIGHT}" customHeight="1"' if lines > 1 else ""
+        out.append(f'<row r="{n}"{height}>{"".join(cells)}</row>')
         if len(out) == _CHUNK_ROWS:
             yield "".join(out)
             out = []
@@ -220,10 +292,10 @@ def _row_chunks(rows: list[tuple], date_style: int, first_row: int = 2) -> Itera
         yield "".join(out)
 
 
-def _cell_tail(value: object, date_style: int) -> str:
+def _cell_tail(value: object, date_style: int, wrap_style: int | None = None) -> str:
     """A cell's XML after its reference; empty for a value that makes no cell."""
     if isinstance(value, str):
-        return _text_tail(value)
+        return _text_tail(value, wrap_style)
     if isinstance(value, bool):
         return f' t="b"><v>{int(value)}</v></c>'
     if isinstance(value, numbers.Number):
@@ -238,15 +310,16 @@ def _cell_tail(value: object, date_style: int) -> str:
     if isinstance(value, date):
         return f' s="{date_style}" t="n"><v>{(value - _EXCEL_EPOCH).days}</v></c>'
     if isinstance(value, time):
-        return _text_tail(value.isoformat())
-    return _text_tail(str(value))
+        return _text_tail(value.isoformat(), wrap_style)
+    return _text_tail(str(value), wrap_style)
 
 
-def _text_tail(text: str) -> str:
+def _text_tail(text: str, style: int | None = None) -> str:
     if not text:
         return ""  # as openpyxl: an empty string is an empty cell
     if _ILLEGAL_XML.search(text):
         text = _ILLEGAL_XML.sub("", text)
     text = escape(text[:_MAX_CELL_TEXT])
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f' t="inlineStr"><is><t{space}>{text}</t></is></c>'
+    styled = f' s="{style}"' if style is not None else ""
+    return f'{styled} t="inlineStr"><is><t{space}>{text}</t></is></c>'

@@ -1,6 +1,6 @@
 """End to end: a synthetic city with hiv and seriously ill children, a real sync, and what reaches whom.
 
-Outside health.xlsx and civil_affairs.xlsx no workbook, and not the coverage report,
+Outside the health and civil_affairs folders no workbook, and not the coverage report,
 holds a diagnosis, a restricted category's name, or any text that tells a restricted
 child from the other distressed children; the coverage report holds no name, identity
 number or phone number of the city.
@@ -34,7 +34,7 @@ CHILDREN = 3000
 # their alerts to reach other departments' sheets next to unrestricted ones.
 RATES = {"hiv": 0.01, "serious_illness": 0.02}
 RESTRICTED = {"hiv", "serious_illness"}
-PRIVILEGED_BOOKS = {"health.xlsx", "civil_affairs.xlsx"}
+PRIVILEGED = {"health", "civil_affairs"}  # department folders
 REVIEW_BOOK = "review_queue.xlsx"
 
 RESTRICTED_WORDS = [
@@ -51,6 +51,7 @@ RESTRICTED_WORDS = [
 ]
 # An ICD-10 code as the health register writes it (B20, Z21, C92.0 …).
 DIAGNOSIS_CODE = re.compile(r"(?<![0-9A-Za-z#])[A-Z][0-9]{2}(?:\.[0-9A-Z]{1,4})?(?![0-9A-Za-z])")
+REGISTRY_ID = re.compile(r"C[0-9A-F]{11}")  # linkage.ids: a child id, in 预警编号 and 儿童编号
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 LONG_DIGITS = re.compile(r"\d{11,}")  # a phone or an identity number; counts carry separators
 
@@ -87,13 +88,19 @@ def _folded_hits(text: str) -> list[str]:
     return [w for w in RESTRICTED_WORDS if w.casefold() in folded]
 
 
+def _privileged(book: str) -> bool:
+    return book.split("/")[0] in PRIVILEGED
+
+
 def _books(synced: Synced) -> dict[str, dict[str, list[tuple]]]:
-    """Every workbook: sheet title -> rows (header first), as cell values."""
+    """Every workbook, by its path in the exports (department folder / file): sheet title ->
+    rows (header first), as cell values."""
     out = {}
-    for path in sorted(synced.exports.glob("*.xlsx")):
+    for path in sorted([*synced.exports.glob("*.xlsx"), *synced.exports.glob("*/*.xlsx")]):
         wb = load_workbook(path, read_only=True)
         try:
-            out[path.name] = {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
+            key = path.relative_to(synced.exports).as_posix()
+            out[key] = {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}
         finally:
             wb.close()
     return out
@@ -150,16 +157,16 @@ def test_the_city_holds_restricted_children(synced):
 
 
 def test_department_workbooks_are_those_of_the_departments(books):
-    assert set(books) >= PRIVILEGED_BOOKS
+    assert {b.split("/")[0] for b in books} >= PRIVILEGED
     assert REVIEW_BOOK in books
-    assert len(set(books) - PRIVILEGED_BOOKS - {REVIEW_BOOK}) >= 4
+    assert len({b for b in books if not _privileged(b)} - {REVIEW_BOOK}) >= 4
 
 
 def test_no_restricted_word_or_diagnosis_outside_health_and_civil_affairs(books, health_terms):
     assert health_terms, "the health register should hold diagnoses"
     leaks = []
     for book, sheets in books.items():
-        if book in PRIVILEGED_BOOKS or book == REVIEW_BOOK:
+        if _privileged(book) or book == REVIEW_BOOK:
             continue
         for title, rows in sheets.items():
             leaks += [(book, title, "sheet title", w) for w in _folded_hits(title)]
@@ -168,7 +175,9 @@ def test_no_restricted_word_or_diagnosis_outside_health_and_civil_affairs(books,
                     if not isinstance(value, str):
                         continue
                     words = _folded_hits(value) + DIAGNOSIS_CODE.findall(value)
-                    words += ["a diagnosis of the register" for t in health_terms if t in value]
+                    # the registry's own ids (C + 11 hex digits) may hold "B20" by chance
+                    text = REGISTRY_ID.sub("", value)
+                    words += ["a diagnosis of the register" for t in health_terms if t in text]
                     leaks += [(book, title, f"row {r} column {c}", w) for w in words]
     assert leaks == []
 
@@ -187,8 +196,8 @@ def test_review_workbook_never_names_a_restricted_condition(books):
 
 
 def _alert_sheets(sheets: dict[str, list[tuple]]) -> dict[str, list[dict]]:
-    """The alert sheets (not the summary) as lists of {header: value} rows."""
-    summary = settings()["workbook"]["summary_sheet"]
+    """The alert sheets (not the 说明 sheet) as lists of {header: value} rows."""
+    summary = settings()["workbook"]["readme_sheet"]
     return {
         title: [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
         for title, rows in sheets.items()
@@ -214,7 +223,7 @@ def test_restricted_childrens_rows_read_like_everyone_elses(synced, books):
     seen_restricted = 0
     odd = []
     for book, sheets in books.items():
-        if book in PRIVILEGED_BOOKS or book == REVIEW_BOOK:
+        if _privileged(book) or book == REVIEW_BOOK:
             continue
         for title, rows in _alert_sheets(sheets).items():
             assert columns["categories"] not in (rows[0] if rows else {}), (book, title)
@@ -257,7 +266,7 @@ def test_withheld_codes_carry_no_child_for_a_restricted_reason(synced, books):
     titles = _alert_titles(synced)
     found = []
     for book, sheets in books.items():
-        if book in PRIVILEGED_BOOKS or book == REVIEW_BOOK:
+        if _privileged(book) or book == REVIEW_BOOK:
             continue
         for code, grounds in WITHHELD_GROUNDS.items():
             rows = _alert_sheets(sheets).get(titles[code], [])

@@ -91,4 +91,5 @@ def test_result_frames_have_the_declared_columns() -> None:
     assert list(result.categories.columns) == [c for c in CHILD_CATEGORIES.column_names if c != "sync_id"]
     assert list(result.entitlements.columns) == [c for c in ENTITLEMENTS.column_names if c != "sync_id"]
     history = {"first_raised", "last_seen", "status", "resolved_sync"}
+    history |= {"department_status", "status_sync", "status_evidence", "status_seen"}  # the returns
     assert list(result.alerts.columns) == [c for c in GAP_ALERTS.column_names if c not in history]

@@ -156,7 +156,8 @@ def test_exports_are_written(first_sync):
     _, folder = first_sync
     out = folder / "exports" / AS_OF.isoformat()
     names = {p.name for p in out.iterdir()}
-    assert {"civil_affairs.xlsx", "education.xlsx", "coverage_report.html", "review_queue.xlsx"} <= names
+    assert {"civil_affairs", "education", "county_government", "coverage_report.html", "review_queue.xlsx"} <= names
+    assert len(list((out / "county_government").glob("*人民政府_困境儿童预警_*.xlsx"))) == 5
     with make_engine(f"duckdb:///{folder}/w.duckdb").connect() as conn:
         open_alerts = conn.execute(
             sa.text("SELECT count(*) FROM registry.gap_alerts WHERE status = 'open'")

@@ -15,11 +15,16 @@ def audit(conn: sa.Connection, ref: SyncRef) -> list[str]:
     raw = conn.execute(
         sa.text("SELECT count(*) FROM work.raw_rows WHERE source_system <> 'civil_affairs_staff'")
     ).scalar()
+    # Department returns' quarantine entries are workbook rows handed back, not rows read.
     placed = sum(
         conn.execute(
-            sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.{t} WHERE sync_id = :s"), {"s": ref.sync_id}
+            sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.{t} WHERE sync_id = :s{extra}"), {"s": ref.sync_id}
         ).scalar()
-        for t in ("child_records", "adult_records", "quarantine")
+        for t, extra in (
+            ("child_records", ""),
+            ("adult_records", ""),
+            ("quarantine", " AND source_system <> 'department_returns'"),
+        )
     )
     if raw != placed:
         problems.append(

@@ -410,10 +410,48 @@ GAP_ALERTS = Table(
         ("restricted", BOOL, "the reason reveals health_conditions data"),
         ("first_raised", INT, "sync that first raised it"),
         ("last_seen", INT, "latest sync in which the condition held"),
-        ("status", STR, "open / resolved"),
+        (
+            "status",
+            STR,
+            "open / resolved / held (非同一儿童 answered: the child's records go to review first)",
+        ),
         ("resolved_sync", INT, "sync that resolved it"),
+        (
+            "department_status",
+            STR,
+            "latest department answer: 已办结 / 办理中 / 情况不符 / 非同一儿童, or 复核 when the alert is "
+            "back on the lists after one (done but the gap persists, disputed but the evidence changed, "
+            "records reviewed); NULL when never answered",
+        ),
+        ("status_sync", INT, "sync that set department_status"),
+        (
+            "status_evidence",
+            STR,
+            "sha256 of the evidence's facts (system, field, value) when department_status was set: "
+            "a 情况不符 answer holds until they change",
+        ),
+        ("status_seen", INT, "later syncs that still raised the alert after department_status was set"),
     ),
     ("alert_id",),
+)
+
+ALERT_FEEDBACK = Table(
+    "alert_feedback",
+    "registry",
+    "Every answer read from a returned department workbook (<inbox>/feedback/), kept across syncs.",
+    _cols(
+        ("alert_id", STR, "the alert answered (预警编号)"),
+        ("department", STR, "department code of the workbook the answer came in"),
+        ("answer", STR, "核实结果: 已办结 / 办理中 / 情况不符 / 非同一儿童"),
+        ("answered_on", DATE, "处理日期 as the clerk wrote it; NULL when blank or unreadable"),
+        ("handler", STR, "经办人"),
+        ("note", STR, "备注"),
+        ("file", STR, "the workbook's path within <inbox>/feedback/"),
+        ("file_sha256", STR, "sha256 of the workbook's bytes: the same file dropped twice counts once"),
+        ("row", INT, "1-based row of the answer in its sheet"),
+        ("sheet", STR, "sheet the answer was on"),
+        ("sync_id", INT, "sync that read the answer"),
+    ),
 )
 
 REVIEW_PAIRS = Table(
@@ -526,6 +564,7 @@ REGISTRY_TABLES = (
     CHILD_CATEGORIES,
     ENTITLEMENTS,
     GAP_ALERTS,
+    ALERT_FEEDBACK,
     REVIEW_PAIRS,
     REVIEW_DECISIONS,
     REVIEW_DECISION_LOG,

@@ -24,7 +24,24 @@ from warehouse.io import read_frame
 from warehouse.ledger import SyncFailed, SyncRef
 from warehouse.review_key import review_key
 
-READ_TABLES = (T.CHILDREN, T.CHILD_CATEGORIES, T.ENTITLEMENTS, T.GAP_ALERTS, T.CHILD_RECORDS, T.REVIEW_PAIRS)
+READ_TABLES = (
+    T.CHILDREN,
+    T.CHILD_CATEGORIES,
+    T.ENTITLEMENTS,
+    T.GAP_ALERTS,
+    T.CHILD_RECORDS,
+    T.REVIEW_PAIRS,
+    T.ALERT_FEEDBACK,
+)
+# The linked records of the children with an open alert, with the staged fields that
+# say where to find them: the workbooks name the record that holds what the golden
+# record lacks.
+_FINDING_SQL = """
+SELECT r.child_id, r.source_system, r.source_file, r.source_row,
+       s.township, s.village, s.guardian_name, s.guardian_phone
+FROM registry.child_records r JOIN work.staged_records s ON s.record_id = r.record_id
+WHERE r.child_id IN (SELECT child_id FROM registry.gap_alerts WHERE status = 'open')
+"""
 
 
 def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
@@ -38,6 +55,8 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
             raise SyncFailed(f"sync {ref.sync_id} was not published: nothing to export")
         frames = {t.name: read_frame(conn, t, columns=READ_COLUMNS.get(t.name)) for t in READ_TABLES}
         staff = read_frame(conn, T.STAFF)
+        evidence = read_frame(conn, T.GAP_ALERTS, "status = 'open'", columns=["alert_id", "evidence"])
+        records = pd.read_sql(sa.text(_FINDING_SQL), conn)
         expectations = read_frame(conn, T.EXPECTATION_RESULTS, "sync_id = :s", {"s": ref.sync_id})
         id_status = pd.read_sql(
             sa.text(
@@ -54,13 +73,16 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
     staff = staff if len(staff) else None
     paths = write_department_workbooks(
         out,
-        frames["gap_alerts"],
+        frames["gap_alerts"].merge(evidence, on="alert_id", how="left"),
         frames["children"],
         frames["child_categories"],
         texts,
         dict(rules.departments),
         sync_dates,
         staff,
+        sync_id=ref.sync_id,
+        records=records,
+        feedback=frames["alert_feedback"],
     )
     report = CoverageInputs(
         as_of=ref.as_of,

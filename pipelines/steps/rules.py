@@ -1,19 +1,27 @@
-"""The build's children → categories, entitlements and gap alerts (with their history)."""
+"""The build's children → categories, entitlements and gap alerts (with their history),
+and the departments' returned workbooks applied to them."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pandas as pd
 import sqlalchemy as sa
 
 from pipelines.memory import release_memory
 from policy import CHILD_COLUMNS, RECORD_COLUMNS, apply_policy, load_rules, merge_alert_history
+from reports.returns import SOURCE, Returns, latest_answers, read_returns, sent_alerts
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import SyncRef
+from warehouse.publish import carry_forward
 from warehouse.schema import BUILD_SCHEMA
 
 
-def policy_step(engine: sa.Engine, ref: SyncRef) -> dict[str, int]:
-    """Categories, entitlements and alerts under the rules in force at the as-of date."""
+def policy_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None) -> dict[str, int]:
+    """Categories, entitlements and alerts under the rules in force at the as-of date; the
+    answers in ``<inbox>/feedback/`` are kept and set each alert's department_status."""
     release_memory()
     # Only the columns the rules read: the staged rows' other columns (names, pinyin,
     # free text) were most of this step's memory and reading time.
@@ -23,12 +31,19 @@ def policy_step(engine: sa.Engine, ref: SyncRef) -> dict[str, int]:
         records = read_frame(conn, T.STAGED_RECORDS, columns=staged_columns)
         links = read_frame(conn, T.CHILD_RECORDS, schema=BUILD_SCHEMA, columns=["record_id", "child_id"])
         previous_alerts = read_frame(conn, T.GAP_ALERTS)
+        returns = _returns(conn, inbox, previous_alerts)
+        reviewed = _reviewed(conn)
     # A lookup, not a merge: a merge would copy every column of the staged rows.
     records["child_id"] = records["record_id"].map(links.set_index("record_id")["child_id"])
     del links
     result = apply_policy(children, records, ref.as_of, load_rules(ref.as_of))
+    answers = returns.answers.assign(sync_id=ref.sync_id)
     alerts = merge_alert_history(
-        previous_alerts if len(previous_alerts) else None, result.alerts, ref.sync_id
+        previous_alerts if len(previous_alerts) else None,
+        result.alerts,
+        ref.sync_id,
+        answers=latest_answers(answers),
+        reviewed=reviewed,
     )
     with engine.begin() as conn:
         insert_frame(
@@ -38,8 +53,37 @@ def policy_step(engine: sa.Engine, ref: SyncRef) -> dict[str, int]:
             conn, T.ENTITLEMENTS, result.entitlements.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
         )
         insert_frame(conn, T.GAP_ALERTS, alerts, schema=BUILD_SCHEMA)
+        carry_forward(conn, T.ALERT_FEEDBACK)
+        insert_frame(conn, T.ALERT_FEEDBACK, answers, schema=BUILD_SCHEMA)
+        quarantined = returns.quarantine.assign(source_system=SOURCE, sync_id=ref.sync_id)
+        insert_frame(conn, T.QUARANTINE, quarantined, schema=BUILD_SCHEMA)
     return {
         "categories": len(result.categories),
         "entitlements": len(result.entitlements),
         "open_alerts": int((alerts["status"] == "open").sum()),
+        "feedback_files": returns.files_read,
+        "feedback_answers": len(answers),
+        "feedback_quarantined": len(quarantined),
     }
+
+
+def _returns(conn: sa.Connection, inbox: Path | None, alerts: pd.DataFrame) -> Returns:
+    """The answers of the returned workbooks not read before (by their bytes' hash)."""
+    feedback = read_frame(conn, T.ALERT_FEEDBACK, columns=["file_sha256"])
+    refused = read_frame(conn, T.QUARANTINE, "source_system = :s", {"s": SOURCE}, columns=["raw_row"])
+    known = set(feedback["file_sha256"]) | {json.loads(r).get("file_sha256") for r in refused["raw_row"]}
+    return read_returns(inbox, sent_alerts(alerts), known)
+
+
+def _reviewed(conn: sa.Connection) -> pd.Series:
+    """child_id → the latest sync whose review decisions name one of the child's records."""
+    decided = pd.read_sql(
+        sa.text(
+            f"SELECT r.child_id, max(d.sync_id) AS sync_id FROM ("
+            f"SELECT record_key_l AS record_key, sync_id FROM {BUILD_SCHEMA}.review_decisions UNION ALL "
+            f"SELECT record_key_r, sync_id FROM {BUILD_SCHEMA}.review_decisions) d "
+            f"JOIN {BUILD_SCHEMA}.child_records r ON r.record_key = d.record_key GROUP BY r.child_id"
+        ),
+        conn,
+    )
+    return decided.set_index("child_id")["sync_id"]
