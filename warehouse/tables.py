@@ -182,6 +182,11 @@ RAW_ROWS = Table(
         ("file_hash", STR, "sha256 of the file's bytes"),
         ("cells", JSON, "the row as a JSON object header → cell text, headers as in the file"),
         ("sync_id", INT, "the sync that read the row"),
+        (
+            "read_fault",
+            STR,
+            "why the row cannot be staged as read (undecodable bytes, an over-long line, a misfiled file), naming file and row; NULL for a row read whole",
+        ),
     ),
 )
 
