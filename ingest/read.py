@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -33,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.config import Mapping, common, load_mappings
+from ingest.database import DatabaseSource, database_grid, database_sources
 from ingest.folders import discover, read_regular
 from ingest.guard import Reader
 from ingest.limits import Limits, load_limits
@@ -96,18 +98,24 @@ def read_inbox(inbox: Path, sync_id: int, limits: Limits | None = None) -> Inbox
     as duplicates and every row stays accounted for. A source is missing when
     nothing arrived in its folder; a file that arrived and cannot be read, or
     whose rows cannot be staged at all, is in the source's ``files_refused``
-    (``{file, reason}``), so the source counts as not arrived whole.
+    (``{file, reason}``), so the source counts as not arrived whole. A source
+    named in ``<inbox>/sources.yaml`` is read from its database as one more file
+    (``db:<source>``); a ``sources.yaml`` that cannot be read fails the read, as
+    no source could be told from another.
     """
     limits = limits or load_limits()
     mappings = load_mappings()
+    databases, bad_entries = database_sources(Path(inbox), set(mappings))
     files: list[FileRead] = []
     counts: dict[str, dict] = {}
     missing = []
     with Reader(limits) as reader:
         for source, folder in discover(Path(inbox), mappings, limits).items():
             seen: dict[str, str] = {}
-            source_files = []
+            source_files = [read_database(databases[source], sync_id)] if source in databases else []
             refused = list(folder.refused)
+            if source in bad_entries:
+                refused.append({"file": f"db:{source}", "reason": bad_entries[source]})
             for path in folder.files:
                 try:
                     data = read_regular(path, limits)
@@ -124,11 +132,11 @@ def read_inbox(inbox: Path, sync_id: int, limits: Limits | None = None) -> Inbox
             for entry in refused:
                 log.warning("sync %s: %s/%s refused: %s", sync_id, source, entry["file"], entry["reason"])
             files.extend(source_files)
-            arrived = bool(folder.files or folder.refused)
+            arrived = bool(folder.files or refused or source in databases)
             if not arrived and mappings[source].required:
                 missing.append(source)
             counts[source] = {
-                "files": len(folder.files),
+                "files": len(folder.files) + (source in databases),
                 "missing": not arrived,
                 "rows_read": sum(f.rows_read for f in source_files),
                 "rows_layout": sum(f.rows_layout for f in source_files),
@@ -212,6 +220,21 @@ def read_file(
         if result.misfiled_as is not None:
             result.raw["read_fault"] = result.error
     return result
+
+
+def read_database(source: DatabaseSource, sync_id: int) -> FileRead:
+    """A source's rows from its database, read as a file's (``ingest.database``):
+    its hash is of the rows as read, and a database that cannot be read is a
+    file that cannot be opened."""
+    try:
+        grid = database_grid(source)
+    except UnreadableFile as error:
+        read = FileRead(source.source_system, source.file_name, "", _empty_raw())
+        read.error = f"{source.file_name}: {error}"
+        log.warning("%s/%s", source.source_system, read.error)
+        return read
+    content = json.dumps(grid.rows, ensure_ascii=False).encode()
+    return read_file(source.file_name, content, source.source_system, sync_id, lambda _name, _data: [grid])
 
 
 def misfiled_as(grids: list[Grid], source_system: str, own: Header | None) -> tuple[str, int, int] | None:
