@@ -23,6 +23,7 @@ import sqlalchemy as sa
 import yaml
 
 from ingest.folders import read_regular
+from ingest.limits import Limits, load_limits
 from ingest.tabular import Grid, UnreadableFile
 from values.cells import cell_text
 
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 SOURCES_FILE = "sources.yaml"
 _VARIABLE = re.compile(r"\$\{(\w+)\}")
+# The driver argument bounding the wait for a connection, by database backend.
+_CONNECT_TIMEOUT = {"postgresql": "connect_timeout", "mysql": "connect_timeout"}
 
 
 @dataclass(frozen=True)
@@ -98,13 +101,19 @@ def resolved_url(source: DatabaseSource) -> str:
     return _VARIABLE.sub(value, source.url)
 
 
-def database_grid(source: DatabaseSource) -> Grid:
+def database_grid(source: DatabaseSource, limits: Limits | None = None) -> Grid:
     """The source's rows ordered by its key, as a grid: the column names, then
     the rows numbered from 1. Any failure is ``UnreadableFile`` naming only the
-    error's type: a driver's message may quote the URL with its password."""
+    error's type: a driver's message may quote the URL with its password. A
+    server that does not answer is waited for ``database_connect_seconds``."""
+    limits = limits or load_limits()
     url = resolved_url(source)
     try:
-        engine = sa.create_engine(url)
+        parsed = sa.make_url(url)
+        argument = _CONNECT_TIMEOUT.get(parsed.get_backend_name())
+        engine = sa.create_engine(
+            parsed, connect_args={argument: int(limits.database_connect_seconds)} if argument else {}
+        )
     except Exception as error:  # noqa: BLE001 - an unusable URL refuses the source, not the sync
         raise UnreadableFile(f"its database URL cannot be used ({type(error).__name__})") from None
     try:

@@ -25,6 +25,7 @@ class Limits:
     reader_seconds: float
     max_line_chars: int
     misfiled_margin: int
+    database_connect_seconds: float
 
 
 @cache

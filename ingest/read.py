@@ -112,7 +112,7 @@ def read_inbox(inbox: Path, sync_id: int, limits: Limits | None = None) -> Inbox
     with Reader(limits) as reader:
         for source, folder in discover(Path(inbox), mappings, limits).items():
             seen: dict[str, str] = {}
-            source_files = [read_database(databases[source], sync_id)] if source in databases else []
+            source_files = [read_database(databases[source], sync_id, limits)] if source in databases else []
             refused = list(folder.refused)
             if source in bad_entries:
                 refused.append({"file": f"db:{source}", "reason": bad_entries[source]})
@@ -196,8 +196,9 @@ def read_file(
         mapping = load_mappings()[result.misfiled_as]
         located = locate_header(grids, mapping)
     if located is None:
-        result.error = f"no header row recognisable as {source_system} in {file_name}"
-        log.warning("%s/%s: %s", source_system, file_name, result.error)
+        if result.error is None:
+            result.error = f"no header row recognisable as {source_system} in {file_name}"
+            log.warning("%s/%s: %s", source_system, file_name, result.error)
         tables = [_headerless_rows(grid) for grid in grids]
     else:
         result.sheet = located.grid.sheet
@@ -222,12 +223,12 @@ def read_file(
     return result
 
 
-def read_database(source: DatabaseSource, sync_id: int) -> FileRead:
+def read_database(source: DatabaseSource, sync_id: int, limits: Limits | None = None) -> FileRead:
     """A source's rows from its database, read as a file's (``ingest.database``):
     its hash is of the rows as read, and a database that cannot be read is a
     file that cannot be opened."""
     try:
-        grid = database_grid(source)
+        grid = database_grid(source, limits)
     except UnreadableFile as error:
         read = FileRead(source.source_system, source.file_name, "", _empty_raw())
         read.error = f"{source.file_name}: {error}"

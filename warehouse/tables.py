@@ -258,7 +258,8 @@ SYNCS = Table(
         (
             "sources",
             JSON,
-            "per source: files, missing, rows_read, rows_staged, rows_quarantined, rows_layout",
+            "per source: files, missing, rows_read, rows_staged, rows_quarantined, rows_layout,"
+            " files_refused [{file, reason}] (the source did not arrive whole), files_skipped [{file, reason}]",
         ),
         ("missing_sources", STR, "comma-joined source systems with no file in this sync"),
         ("message", STR, "why a sync failed; never personal data"),
