@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import zipfile
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from test_read_support import valid_id, write_csv, write_xlsx
 
+from ingest.folders import read_regular
 from ingest.inbox import read_and_stage_inbox
 from ingest.limits import load_limits
 from ingest.read import read_inbox
 from ingest.stage import stage
+from ingest.tabular import UnreadableFile
 from pipelines.steps.intake import read_step
 from synth.city import write_city
 from warehouse import tables as T
@@ -112,6 +116,24 @@ def test_lock_and_hidden_files_are_skipped_and_counted(tmp_path):
     assert read.counts[INSURANCE]["files_refused"] == []
     assert read.counts[INSURANCE]["files"] == 1
     assert set(read.raw["source_file"]) == {"医保.csv"}
+
+
+def test_pipe_in_a_source_folder_is_refused_without_being_opened(tmp_path):
+    inbox = tmp_path / "inbox"
+    insurance_csv(inbox / INSURANCE / "医保.csv")
+    os.mkfifo(inbox / INSURANCE / "管道.csv")  # opening it to read would block the sync forever
+    read = read_inbox(inbox, sync_id=1)
+    assert refused(read, INSURANCE) == {"管道.csv": "not a regular file"}
+    assert set(read.raw["source_file"]) == {"医保.csv"}
+
+
+def test_file_swapped_for_a_link_after_listing_is_refused_when_opened(tmp_path):
+    outside = insurance_csv(tmp_path / "elsewhere" / "其他部门.csv")
+    link = tmp_path / "inbox" / INSURANCE / "医保.csv"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+    with pytest.raises(UnreadableFile, match="^a symbolic link: not followed$"):
+        read_regular(link)
 
 
 def test_file_over_the_byte_limit_is_refused_before_it_is_read(tmp_path):
