@@ -5,15 +5,24 @@ A department staffer made each file, so the header is found rather than assumed
 and every row keeps the number its author sees. Nothing is parsed here: a row's
 cells are kept as text under the file's own headers (``work.raw_rows``), and
 staging decides what they mean.
+
+Nothing a file holds can stop the sync: only regular files inside the inbox are
+read (``ingest.folders``), each parsed in a reader process with memory and time
+limits (``ingest.guard``). A file that cannot be read is refused, named with its
+reason in the source's counts (``files_refused``); a line that cannot be read is
+a row with a ``read_fault``, quarantined by staging while the rest of its file
+is staged; a file whose header is another source's is refused as misfiled, its
+rows quarantined with that reason.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -25,6 +34,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.config import Mapping, common, load_mappings
+from ingest.database import DatabaseSource, database_grid, database_sources
+from ingest.folders import discover, read_regular
+from ingest.guard import Reader
+from ingest.limits import Limits, load_limits
 from ingest.tabular import Grid, UnreadableFile, load_grids
 from values.cells import apply_unique, cell_text, normalise_label
 from warehouse.tables import RAW_ROWS
@@ -43,6 +56,7 @@ class FileRead:
     rows_layout: int = 0
     sheet: str | None = None
     error: str | None = None
+    misfiled_as: str | None = None
     duplicate_of: str | None = None
     ignored_sheets: list[str] = field(default_factory=list)
 
@@ -66,23 +80,6 @@ class InboxRead:
         return len(self.files)
 
 
-def _is_data_file(path: Path) -> bool:
-    """Hidden files and Excel's lock files (``~$台账.xlsx``) are not extracts."""
-    return path.is_file() and not path.name.startswith((".", "~$"))
-
-
-def discover(inbox: Path) -> dict[str, list[Path]]:
-    """The files of each source system's folder, sorted by name (a source with no
-    folder or no file has an empty list)."""
-    found = {}
-    for source in load_mappings():
-        folder = inbox / source
-        found[source] = sorted(
-            (p for p in folder.iterdir() if _is_data_file(p)) if folder.is_dir() else [], key=lambda p: p.name
-        )
-    return found
-
-
 def unknown_folders(inbox: Path) -> list[str]:
     """Folders of the inbox that are no source system (a misspelt department folder)."""
     known = load_mappings()
@@ -93,40 +90,63 @@ def unknown_folders(inbox: Path) -> list[str]:
     )
 
 
-def read_inbox(inbox: Path, sync_id: int) -> InboxRead:
+def read_inbox(inbox: Path, sync_id: int, limits: Limits | None = None) -> InboxRead:
     """Read every file of every source folder; say which required sources are missing.
 
     A file whose bytes equal an earlier file's of the same source (the same file
     dropped twice, under any name) is still read, so its rows can be quarantined
-    as duplicates and every row stays accounted for.
+    as duplicates and every row stays accounted for. A source is missing when
+    nothing arrived in its folder; a file that arrived and cannot be read, or
+    whose rows cannot be staged at all, is in the source's ``files_refused``
+    (``{file, reason}``), so the source counts as not arrived whole. A source
+    named in ``<inbox>/sources.yaml`` is read from its database as one more file
+    (``db:<source>``); a ``sources.yaml`` that cannot be read fails the read, as
+    no source could be told from another.
     """
+    limits = limits or load_limits()
     mappings = load_mappings()
+    databases, bad_entries = database_sources(Path(inbox), set(mappings))
     files: list[FileRead] = []
     counts: dict[str, dict] = {}
     missing = []
-    for source, paths in discover(Path(inbox)).items():
-        seen: dict[str, str] = {}
-        source_files = []
-        for path in paths:
-            data = path.read_bytes()
-            read = read_file(path.name, data, source, sync_id)
-            if read.file_hash in seen:
-                read.duplicate_of = seen[read.file_hash]
-            else:
-                seen[read.file_hash] = path.name
-            source_files.append(read)
-        files.extend(source_files)
-        if not paths and mappings[source].required:
-            missing.append(source)
-        counts[source] = {
-            "files": len(paths),
-            "missing": not paths,
-            "rows_read": sum(f.rows_read for f in source_files),
-            "rows_layout": sum(f.rows_layout for f in source_files),
-            "duplicate_files": [f.file_name for f in source_files if f.duplicate_of],
-            "file_errors": [f.error for f in source_files if f.error],
-            "sheets_ignored": [f"{f.file_name}:{sheet}" for f in source_files for sheet in f.ignored_sheets],
-        }
+    with Reader(limits) as reader:
+        for source, folder in discover(Path(inbox), mappings, limits).items():
+            seen: dict[str, str] = {}
+            source_files = [read_database(databases[source], sync_id, limits)] if source in databases else []
+            refused = list(folder.refused)
+            if source in bad_entries:
+                refused.append({"file": f"db:{source}", "reason": bad_entries[source]})
+            for path in folder.files:
+                try:
+                    data = read_regular(path, limits)
+                except UnreadableFile as error:
+                    refused.append({"file": path.name, "reason": str(error)})
+                    continue
+                read = read_file(path.name, data, source, sync_id, reader.load_grids)
+                if read.file_hash in seen:
+                    read.duplicate_of = seen[read.file_hash]
+                else:
+                    seen[read.file_hash] = path.name
+                source_files.append(read)
+            refused += [{"file": f.file_name, "reason": f.error} for f in source_files if f.error]
+            for entry in refused:
+                log.warning("sync %s: %s/%s refused: %s", sync_id, source, entry["file"], entry["reason"])
+            files.extend(source_files)
+            arrived = bool(folder.files or refused or source in databases)
+            if not arrived and mappings[source].required:
+                missing.append(source)
+            counts[source] = {
+                "files": len(folder.files) + (source in databases),
+                "missing": not arrived,
+                "rows_read": sum(f.rows_read for f in source_files),
+                "rows_layout": sum(f.rows_layout for f in source_files),
+                "duplicate_files": [f.file_name for f in source_files if f.duplicate_of],
+                "files_refused": refused,
+                "files_skipped": folder.skipped,
+                "sheets_ignored": [
+                    f"{f.file_name}:{sheet}" for f in source_files for sheet in f.ignored_sheets
+                ],
+            }
     if missing:
         log.warning("sync %s: no file for %s", sync_id, ", ".join(missing))
     strangers = unknown_folders(Path(inbox))
@@ -139,26 +159,46 @@ def read_inbox(inbox: Path, sync_id: int) -> InboxRead:
     return InboxRead(raw=raw, files=files, missing=missing, counts=counts, unknown_folders=strangers)
 
 
-def read_file(file_name: str, data: bytes, source_system: str, sync_id: int) -> FileRead:
+def read_file(
+    file_name: str,
+    data: bytes,
+    source_system: str,
+    sync_id: int,
+    grids_of: Callable[[str, bytes], list[Grid]] = load_grids,
+) -> FileRead:
     """Read one file of a source: find its header, keep its data rows.
 
     With no recognisable header every non-blank row of every sheet is kept (keyed
     by column letter) so staging can quarantine it; a file that cannot be opened
-    at all has no rows and an error.
+    at all has no rows and an error. A file whose header is another source's
+    (``misfiled_as``) keeps its rows, each with the misfiling as its fault.
+    ``grids_of`` parses the bytes: ``Reader.load_grids`` in a sync.
     """
     mapping = load_mappings()[source_system]
     digest = hashlib.sha256(data).hexdigest()
     result = FileRead(source_system, file_name, digest, _empty_raw())
     try:
-        grids = load_grids(file_name, data)
+        grids = grids_of(file_name, data)
     except UnreadableFile as error:
         result.error = f"{file_name}: {error}"
         log.warning("%s/%s", source_system, result.error)
         return result
     located = locate_header(grids, mapping)
-    if located is None:
-        result.error = f"no header row recognisable as {source_system} in {file_name}"
+    misfiled = misfiled_as(grids, source_system, located)
+    if misfiled is not None:
+        result.misfiled_as, own, other = misfiled
+        result.error = (
+            f"misfiled: the header of {file_name} names {other} columns of {result.misfiled_as}"
+            f" and {own} of {source_system}; move it to the {result.misfiled_as} folder"
+        )
         log.warning("%s/%s: %s", source_system, file_name, result.error)
+        # Its rows are read as the source it is, so its layout rows are told apart.
+        mapping = load_mappings()[result.misfiled_as]
+        located = locate_header(grids, mapping)
+    if located is None:
+        if result.error is None:
+            result.error = f"no header row recognisable as {source_system} in {file_name}"
+            log.warning("%s/%s: %s", source_system, file_name, result.error)
         tables = [_headerless_rows(grid) for grid in grids]
     else:
         result.sheet = located.grid.sheet
@@ -178,7 +218,44 @@ def read_file(file_name: str, data: bytes, source_system: str, sync_id: int) -> 
     frames = [_raw_frame(t, source_system, file_name, digest, sync_id) for t in tables if t.cells.num_rows]
     if frames:
         result.raw = pd.concat(frames, ignore_index=True)
+        if result.misfiled_as is not None:
+            result.raw["read_fault"] = result.error
     return result
+
+
+def read_database(source: DatabaseSource, sync_id: int, limits: Limits | None = None) -> FileRead:
+    """A source's rows from its database, read as a file's (``ingest.database``):
+    its hash is of the rows as read, and a database that cannot be read is a
+    file that cannot be opened."""
+    try:
+        grid = database_grid(source, limits)
+    except UnreadableFile as error:
+        read = FileRead(source.source_system, source.file_name, "", _empty_raw())
+        read.error = f"{source.file_name}: {error}"
+        log.warning("%s/%s", source.source_system, read.error)
+        return read
+    content = json.dumps(grid.rows, ensure_ascii=False).encode()
+    return read_file(source.file_name, content, source.source_system, sync_id, lambda _name, _data: [grid])
+
+
+def misfiled_as(grids: list[Grid], source_system: str, own: Header | None) -> tuple[str, int, int] | None:
+    """The source whose mapping names clearly more of the file's header columns
+    than its folder's (by ``misfiled_margin``): (that source, columns of its folder's
+    source, columns of that source). Shared person columns count for every
+    source alike, so only the extract's own columns tell one from another. The
+    header its folder's mapping found is compared; only a file without one is
+    searched for another source's header."""
+    mappings = load_mappings()
+    own_count = len(mappings[source_system].match_headers(own.cells)) if own else 0
+    best = None
+    for name, mapping in mappings.items():
+        if name == source_system:
+            continue
+        header = own or locate_header(grids, mapping)
+        count = len(mapping.match_headers(header.cells)) if header else 0
+        if count >= own_count + load_limits().misfiled_margin and (best is None or count > best[2]):
+            best = (name, own_count, count)
+    return best
 
 
 # ---------------------------------------------------------------- the header
@@ -259,11 +336,13 @@ def _header_names(header: Iterable[object], width: int) -> list[str]:
 
 @dataclass(frozen=True)
 class _Table:
-    """Cell texts of the data rows (columns named by header), and the spreadsheet row of each."""
+    """Cell texts of the data rows (columns named by header), the spreadsheet row
+    of each, and each row's fault (None for a row read whole)."""
 
     sheet: str | None
     cells: pa.Table
     row_numbers: np.ndarray
+    faults: np.ndarray
 
 
 def _text_array(column: tuple[object, ...]) -> pa.Array:
@@ -300,11 +379,24 @@ def _data_rows(header: Header, mapping: Mapping) -> tuple[_Table, int]:
     grid, first = header.grid, header.index + header.height
     cells = _text_table(grid.rows[first:], header.cells)
     numbers = np.asarray(grid.row_numbers[first:], dtype=np.int64)
-    non_blank = _filled(cells)
-    layout = non_blank & _layout_rows(cells, header.cells, mapping)
+    faults = _faults(grid, numbers)
+    faulty = np.not_equal(faults, None)
+    non_blank = _filled(cells) | faulty
+    layout = non_blank & ~faulty & _layout_rows(cells, header.cells, mapping)
     keep = non_blank & ~layout
     titles = sum(any(cell_text(c) for c in row) for row in grid.rows[: header.index])
-    return _Table(grid.sheet, _used(cells, keep, header.cells), numbers[keep]), int(layout.sum()) + titles
+    table = _Table(grid.sheet, _used(cells, keep, header.cells), numbers[keep], faults[keep])
+    return table, int(layout.sum()) + titles
+
+
+def _faults(grid: Grid, numbers: np.ndarray) -> np.ndarray:
+    """Each row's fault (a line that could not be read whole), None for the others;
+    a faulty row is a data row even when nothing of it could be read."""
+    faults = np.full(len(numbers), None, dtype=object)
+    if grid.faults:
+        for position, number in enumerate(numbers.tolist()):
+            faults[position] = grid.faults.get(number)
+    return faults
 
 
 def _used(cells: pa.Table, keep: np.ndarray, header: list[object]) -> pa.Table:
@@ -350,8 +442,10 @@ def _layout_rows(cells: pa.Table, header: list[object], mapping: Mapping) -> np.
 def _headerless_rows(grid: Grid) -> _Table:
     """Every non-blank row of a sheet with no header, keyed by column letter."""
     cells = _text_table(grid.rows)
-    keep = _filled(cells)
-    return _Table(grid.sheet, _used(cells, keep, []), np.asarray(grid.row_numbers, dtype=np.int64)[keep])
+    numbers = np.asarray(grid.row_numbers, dtype=np.int64)
+    faults = _faults(grid, numbers)
+    keep = _filled(cells) | np.not_equal(faults, None)
+    return _Table(grid.sheet, _used(cells, keep, []), numbers[keep], faults[keep])
 
 
 # ---------------------------------------------------------------- raw rows
@@ -371,9 +465,18 @@ def _raw_frame(table: _Table, source_system: str, file_name: str, digest: str, s
             "file_hash": digest,
             "cells": json_objects(table.cells),
             "sync_id": sync_id,
+            "read_fault": _fault_texts(table, file_name),
         }
     )
     return frame[RAW_ROWS.column_names]
+
+
+def _fault_texts(table: _Table, file_name: str) -> np.ndarray:
+    """Each row's fault as a quarantine reason naming file and row, None for the others."""
+    texts = np.full(len(table.faults), None, dtype=object)
+    for position in np.flatnonzero(np.not_equal(table.faults, None)):
+        texts[position] = f"{file_name} row {table.row_numbers[position]}: {table.faults[position]}"
+    return texts
 
 
 def json_objects(cells: pa.Table) -> np.ndarray:
@@ -383,10 +486,18 @@ def json_objects(cells: pa.Table) -> np.ndarray:
         return np.full(cells.num_rows, "{}", dtype=object)
     positional = cells.rename_columns([f"c{i}" for i in range(cells.num_columns)])
     pairs = ", ".join(f"'{_sql_literal(name)}', c{i}" for i, name in enumerate(cells.column_names))
-    with duckdb.connect() as con:
+    with _json_database().cursor() as con:
         con.register("cells", positional)
         texts = con.execute(f"SELECT json_object({pairs})::VARCHAR AS cells FROM cells").fetchnumpy()["cells"]
     return np.asarray(texts, dtype=object)
+
+
+@cache
+def _json_database() -> duckdb.DuckDBPyConnection:
+    """One in-memory database for every file's JSON texts, each file on its own
+    cursor: opening a database (its thread pool, its buffer pool) costs more than
+    a small file's rows (0.3 s against milliseconds)."""
+    return duckdb.connect()
 
 
 def _sql_literal(text: str) -> str:

@@ -3,7 +3,8 @@ quarantine row with its reason.
 
 A cell that cannot be read becomes NULL and is named in ``flags``; a row is
 quarantined only when it cannot identify anyone (no name and no usable identity
-number) or its whole file cannot be used (a duplicate, no header). What a column
+number), it could not be read whole (``read_fault``) or its whole file cannot be
+used (a duplicate, no header). What a column
 means and how its labels are coded is the extract's mapping (YAML); what is
 derived from what (a birth date from the identity number, an identity number
 from a disability certificate) is here, each rule with the contract clause it
@@ -111,9 +112,14 @@ def _duplicate_files(rows: pd.DataFrame) -> dict[str, str]:
 
 
 def source_fields(rows: pd.DataFrame, mapping: Mapping, sync_id: int) -> SourceFields:
-    """Map each file's headers to fields; reject duplicate and headerless files whole."""
+    """Map each file's headers to fields; reject duplicate and headerless files
+    whole, and rows the reader could not read whole (``read_fault``) one by one."""
     duplicates = _duplicate_files(rows)
     parts, rejected, headers = [], [], {}
+    if "read_fault" in rows:
+        faulty = rows["read_fault"].notna()
+        rejected.append(_quarantine(rows[faulty], rows.loc[faulty, "read_fault"].tolist(), sync_id))
+        rows = rows[~faulty]
     for file_name, file_rows in rows.groupby("source_file", sort=True):
         if file_name in duplicates:
             rejected.append(_quarantine(file_rows, f"duplicate of {duplicates[file_name]}", sync_id))

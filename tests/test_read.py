@@ -201,7 +201,8 @@ def test_inbox_reports_missing_sources_duplicates_and_hashes(tmp_path):
         "rows_read": 2,
         "rows_layout": 0,
         "duplicate_files": None,
-        "file_errors": [],
+        "files_refused": [],
+        "files_skipped": [{"file": "~$台账2026-05.xlsx", "reason": "Excel lock file"}],
         "sheets_ignored": [],
     }
     assert read.counts["civil_affairs_staff"]["missing"] is True
@@ -217,6 +218,7 @@ def test_inbox_reports_missing_sources_duplicates_and_hashes(tmp_path):
         "file_hash",
         "cells",
         "sync_id",
+        "read_fault",
     ]
 
 

@@ -68,7 +68,7 @@ def test_every_row_is_staged_or_quarantined_exactly_once(tmp_path):
     assert list(result.quarantine.columns) == QUARANTINE.column_names
     assert result.counts["civil_affairs_children"] == {
         "files": 1, "missing": False, "rows_read": 3, "rows_layout": 1, "rows_staged": 2, "rows_quarantined": 1,
-        "duplicate_files": [], "file_errors": [], "sheets_ignored": [],
+        "duplicate_files": [], "files_refused": [], "files_skipped": [], "sheets_ignored": [],
     }  # fmt: skip
 
 

@@ -182,6 +182,11 @@ RAW_ROWS = Table(
         ("file_hash", STR, "sha256 of the file's bytes"),
         ("cells", JSON, "the row as a JSON object header → cell text, headers as in the file"),
         ("sync_id", INT, "the sync that read the row"),
+        (
+            "read_fault",
+            STR,
+            "why the row cannot be staged as read (undecodable bytes, an over-long line, a misfiled file), naming file and row; NULL for a row read whole",
+        ),
     ),
 )
 
@@ -259,7 +264,8 @@ SYNCS = Table(
         (
             "sources",
             JSON,
-            "per source: files, missing, rows_read, rows_staged, rows_quarantined, rows_layout",
+            "per source: files, missing, rows_read, rows_staged, rows_quarantined, rows_layout,"
+            " files_refused [{file, reason}] (the source did not arrive whole), files_skipped [{file, reason}]",
         ),
         ("missing_sources", STR, "comma-joined source systems with no file in this sync"),
         ("message", STR, "why a sync failed; never personal data"),
