@@ -22,7 +22,9 @@ _EXTERNAL_TAG = re.compile(
     r"""<(?:script|link|img)\b[^>]*?(?:src|href)\s*=\s*["'](?:https?:)?//[^"']*["'][^>]*?>(?:\s*</script>)?""",
     re.I | re.S,
 )
-_EXTERNAL_LINK = re.compile(r"""<a\b[^>]*?href\s*=\s*["'](?:https?:)?//[^"']*["'][^>]*>(.*?)</a>""", re.I | re.S)
+_EXTERNAL_LINK = re.compile(
+    r"""<a\b[^>]*?href\s*=\s*["'](?:https?:)?//[^"']*["'][^>]*>(.*?)</a>""", re.I | re.S
+)
 _EXTERNAL_URL = re.compile(r"""url\(\s*["']?(?:https?:)?//[^)]*\)""", re.I)
 _BOOTSTRAP_TABLE = re.compile(
     r"""\$\(['"]#(?P<id>[\w-]+)['"]\)\.bootstrapTable\(\s*Object\.assign\(\s*\{\s*columns:\s*(?P<columns>\[.*?\]),\s*"""

@@ -1,11 +1,19 @@
-"""coverage_report.html: one self-contained page (inline CSS and SVG, no script, no network)."""
+"""coverage_report.html: one self-contained page (inline CSS and SVG, no script, no network).
+
+Compact by design: the gap (应享 − 实享) heads each benefit, categories and benefits are
+small multiples side by side, each with a small trend line over every published sync,
+townships fold away behind their county, and a map of the five counties shows where
+the gaps are. Every count involving restricted children goes through
+``reports.disclosure.suppress`` with the sums the page shows, so no hidden cell comes back
+as a difference.
+"""
 
 from __future__ import annotations
 
 import numbers
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from string import Template
@@ -17,19 +25,28 @@ from reports.config import settings
 from reports.coverage import CoverageInputs
 from reports.disclosure import shown, suppress
 from reports.display import county_labels, sort_by_place
-from reports.svg import bar_chart
+from reports.svg import choropleth, map_source, sparkline
 
 TEMPLATE = Path(__file__).with_name("coverage_report.html")
+WIDE_AFTER = 2  # a category table with more benefits than this takes the page's width
+
+
+class Html(str):
+    """Markup a table cell holds as is (a trend line); every other cell is escaped."""
 
 
 def write_coverage_report(path: Path, report: CoverageInputs) -> Path:
     """Write the report; it holds counts only, small ones involving restricted children hidden."""
     labels = _labels()
-    tables = coverage.category_tables(report)
+    long = coverage.counts(report, coverage.COUNTY)
+    tables = coverage.category_tables(report, long)
+    benefits = coverage.benefit_tables(report, long)
+    trend = _Trend(report)
     sections = [
-        ("overview", _overview(report, tables)),
-        ("coverage", _coverage(report, tables)),
-        ("changes", _changes(report)),
+        ("overview", _overview(report, tables, trend)),
+        ("benefits", _benefits(report, benefits, trend)),
+        ("coverage", _coverage(report, tables, trend)),
+        ("changes", _changes(report, trend)),
         ("sources", _sources(report)),
         ("linkage", _linkage(report)),
         ("organisation", _organisation(report)),
@@ -56,17 +73,19 @@ def _labels() -> dict:
     return settings()["report"]["labels"]
 
 
-def _sensitive_categories(categories: Sequence[str]) -> pd.Series:
-    return pd.Series(
-        [c in settings()["access"]["sensitive_categories"] for c in categories], index=categories
-    )
+def _sensitive_category(category: str) -> bool:
+    return category in settings()["access"]["sensitive_categories"]
 
 
 # --- building blocks ---------------------------------------------------------
 
 
 def _table(
-    rows: pd.DataFrame, corner: str, total: str | None = None, text_columns: frozenset | set = frozenset()
+    rows: pd.DataFrame,
+    corner: str,
+    total: str | None = None,
+    text_columns: frozenset | set = frozenset(),
+    css: str = "",
 ) -> str:
     """A frame of display strings as an HTML table; its index is the first column.
 
@@ -77,10 +96,18 @@ def _table(
     kinds = ["" if c in text_columns else ' class="num"' for c in rows.columns]
     body = []
     for label, cells in rows.iterrows():
-        css = ' class="total"' if total is not None and label == total else ""
-        tds = "".join(f"<td{k}>{escape(str(c))}</td>" for k, c in zip(kinds, cells, strict=True))
-        body.append(f"<tr{css}><td>{escape(str(label))}</td>{tds}</tr>")
-    return f'<div class="wrap"><table><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
+        row_css = ' class="total"' if total is not None and label == total else ""
+        tds = "".join(f"<td{k}>{_cell(c)}</td>" for k, c in zip(kinds, cells, strict=True))
+        body.append(f"<tr{row_css}><td>{escape(str(label))}</td>{tds}</tr>")
+    table_css = f' class="{css}"' if css else ""
+    return (
+        f'<div class="wrap"><table{table_css}><thead>{head}</thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, Html) else escape(str(value))
 
 
 def _head(headers: list) -> str:
@@ -118,26 +145,73 @@ def _rate(part: pd.Series, whole: pd.Series) -> pd.Series:
     return pd.Series(out, index=part.index)
 
 
-def _series(counts: pd.DataFrame, columns: dict[str, str]) -> dict[str, list[int | None]]:
-    """Chart series (legend -> values) from suppressed counts; hidden cells become None."""
-    return {name: [None if v is pd.NA else int(v) for v in counts[col]] for col, name in columns.items()}
-
-
 def _note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
+
+
+def _value(v: object) -> int | None:
+    return None if v is pd.NA or v is None else int(v)
+
+
+def _with_gaps(counts: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, list[str]]]]:
+    """Each ``entitled[:b]`` / ``receiving[:b]`` pair with its ``gap[:b]`` column after them, and
+    the sums (entitled = receiving + gap) suppression must close."""
+    out, sums = counts.copy(), []
+    for col in counts.columns:
+        if col.partition(":")[0] != "entitled":
+            continue
+        suffix = col[len("entitled") :]
+        out[f"gap{suffix}"] = counts[col] - counts[f"receiving{suffix}"]
+        sums.append((col, [f"receiving{suffix}", f"gap{suffix}"]))
+    return out, sums
+
+
+def _of(gap: object, due: object) -> str:
+    return f"{shown(gap)}／{shown(due)}"
+
+
+class _Trend:
+    """City totals over every published sync, for the small trend lines."""
+
+    def __init__(self, report: CoverageInputs) -> None:
+        self.table = coverage.trends(report)
+        dates = report.published
+        self.points = [
+            f"第 {s} 次同步" + (f"（{dates[s].isoformat()}）" if s in dates else "") for s in self.table.index
+        ]
+
+    def series(self, subject: str, measure: str, sensitive: bool) -> list[int | None]:
+        if (subject, measure) not in self.table:
+            return [0] * len(self.table)
+        values = self.table[(subject, measure)]
+        hidden = suppress(values.to_frame("n"), pd.Series(sensitive, index=values.index))["n"]
+        return [_value(v) for v in hidden]
+
+    def gap(self, subject: str, sensitive: bool) -> list[int | None]:
+        """entitled − receiving per sync, hidden where it (or a count it comes from) is small."""
+        pair = {m: self.series(subject, m, False) for m in coverage._KINDS}
+        frame = pd.DataFrame(pair, index=self.table.index)
+        frame, sums = _with_gaps(frame)
+        hidden = suppress(frame, pd.Series(sensitive, index=frame.index), sums=sums)
+        return [_value(v) for v in hidden["gap"]]
+
+    def line(self, series: Mapping[str, Sequence[int | None]], caption: str) -> Html:
+        return Html(sparkline(self.points, series, settings()["report"]["palette"], caption))
+
+    def note(self) -> str:
+        labels = _labels()
+        if len(self.points) < 2:
+            return _note(labels["trend_first"])
+        return _note(labels["trend_note"].format(first=self.points[0]))
 
 
 # --- sections ----------------------------------------------------------------
 
 
-def _overview(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
+def _overview(report: CoverageInputs, tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
     labels = _labels()
     names = settings()["categories"]
     total = settings()["report"]["total_row"]
-    per_category = pd.DataFrame(
-        {c: tables[c].loc[total, ["found", "registered"]] for c in tables}, index=["found", "registered"]
-    ).T
-    per_category = suppress(per_category, _sensitive_categories(list(per_category.index)))
     figures = {
         labels["children_total"]: len(report.children),
         **{names[c]: tables[c].loc[total, "found"] for c in ("distressed", "left_behind") if c in tables},
@@ -151,57 +225,196 @@ def _overview(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
         for k, v in cards.items()
     )
     html += "</div>"
-    if len(per_category):
-        chart_labels = [names[c] for c in per_category.index]
-        series = _series(per_category, {"found": labels["found"], "registered": labels["registered"]})
-        html += bar_chart(chart_labels, series, labels["sections"]["overview"])
-    return html
+    return html + '<div class="split">' + _map(report) + _category_summary(tables, trend) + "</div>"
 
 
-def _coverage(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
+def _category_summary(tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
+    """Per category: found, registered and its rate (or that it has no register), trend."""
+    labels = _labels()
+    names = settings()["categories"]
+    total = settings()["report"]["total_row"]
+    rows = {}
+    for category, table in tables.items():
+        sensitive = _sensitive_category(category)
+        city = suppress(table.loc[[total]], pd.Series(sensitive, index=[total])).loc[total]
+        registered = coverage.has_register(category)
+        subject = f"category:{category}"
+        series = {labels["found"]: trend.series(subject, "found", sensitive)}
+        if registered:
+            series[labels["registered"]] = trend.series(subject, "registered", sensitive)
+        rows[names[category]] = {
+            labels["found"]: shown(city["found"]),
+            labels["registered"]: shown(city["registered"]) if registered else labels["no_register"],
+            labels["registered_rate"]: _rate(city[["registered"]], city[["found"]]).iloc[0]
+            if registered
+            else "—",
+            labels["trend"]: trend.line(series, names[category]),
+        }
+    if not rows:
+        return ""
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    return "<div>" + _table(frame, labels["category"], css="summary") + trend.note() + "</div>"
+
+
+def _map(report: CoverageInputs) -> str:
+    """The counties shaded by the share of children due a benefit who miss one."""
+    labels = _labels()
+    conf = settings()["report"]
+    gaps = coverage.county_gaps(report)
+    # 困境儿童 grounds benefits shown here: every figure can involve restricted children
+    hidden = suppress(gaps, pd.Series(True, index=gaps.index))
+    names = settings()["counties"]
+    values = {}
+    for code, name in names.items():
+        gap, due = hidden.loc[name, "gap"], hidden.loc[name, "due"]
+        share = None if gap is pd.NA or due is pd.NA or not due else int(gap) / int(due)
+        values[code] = (share, labels["map_label"].format(county=name, gap=shown(gap), due=shown(due)))
+    source = map_source()
+    return (
+        '<figure class="mapbox">'
+        + choropleth(values, conf["map_colours"], conf["map_missing"], labels["map_caption"])
+        + f"<figcaption>{escape(labels['map_caption'])}。{escape(labels['map_legend'])}"
+        + _legend(conf["map_colours"])
+        + f"<br>{escape(labels['map_source'].format(**source))}</figcaption></figure>"
+    )
+
+
+def _legend(colours: Sequence[str]) -> str:
+    n = len(colours)
+    return (
+        '<span class="legend">'
+        + "".join(
+            f'<i style="background:{c}"></i>{100 * i // n}–{100 * (i + 1) // n}%'
+            for i, c in enumerate(colours)
+        )
+        + "</span>"
+    )
+
+
+def _benefits(report: CoverageInputs, benefits: dict[str, pd.DataFrame], trend: _Trend) -> str:
+    """One card per benefit: the gap in large, 应享 and 实享 under it, its trend, its counties."""
+    labels = _labels()
+    total = settings()["report"]["total_row"]
+    cards = []
+    for benefit, counts in benefits.items():
+        sensitive = coverage.sensitive_benefit(benefit)
+        with_gap, sums = _with_gaps(counts)
+        hidden = suppress(with_gap, pd.Series(sensitive, index=counts.index), total=total, sums=sums)
+        city = hidden.loc[total]
+        name = coverage.benefit_label(report, benefit)
+        rows = _counts_shown(hidden[["gap", "entitled", "receiving"]])
+        rows.columns = [labels["gap"], labels["entitled"], labels["receiving"]]
+        line = trend.line({labels["gap"]: trend.gap(f"benefit:{benefit}", sensitive)}, name)
+        cards.append(
+            f'<div class="panel"><h3>{escape(name)}</h3>'
+            f'<div class="headline"><span class="gap">{escape(shown(city["gap"]))}</span>'
+            f'<span class="k">{escape(labels["gap"])}</span>'
+            f'<span class="sub">{escape(labels["entitled"])} {escape(shown(city["entitled"]))} · '
+            f"{escape(labels['receiving'])} {escape(shown(city['receiving']))}</span>{line}</div>"
+            + _table(rows, labels["county"], total=total, css="compact")
+            + "</div>"
+        )
+    return _note(labels["benefit_note"]) + trend.note() + '<div class="grid">' + "".join(cards) + "</div>"
+
+
+def _category_rows(
+    report: CoverageInputs,
+    counts: pd.DataFrame,
+    sensitive: bool,
+    total: str,
+    hidden: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A category's counts as shown (found, registered, rate, per benefit 缺口／应享), and which
+    cells were hidden (for the townships of a county)."""
+    labels = _labels()
+    with_gap, sums = _with_gaps(counts)
+    suppressed = suppress(
+        with_gap, pd.Series(sensitive, index=counts.index), total=total, sums=sums, hidden=hidden
+    )
+    rows = pd.DataFrame(index=counts.index)
+    rows[labels["found"]] = suppressed["found"].map(shown)
+    if "registered" in counts:
+        rows[labels["registered"]] = suppressed["registered"].map(shown)
+        rows[labels["registered_rate"]] = _rate(suppressed["registered"], suppressed["found"])
+    for col in counts.columns:
+        kind, _, benefit = col.partition(":")
+        if kind == "entitled":
+            header = (coverage.benefit_label(report, benefit), labels["gap_of"])
+            rows[header] = [
+                _of(g, e) for g, e in zip(suppressed[f"gap:{benefit}"], suppressed[col], strict=True)
+            ]
+    return rows, suppressed.isna()
+
+
+def _coverage(report: CoverageInputs, tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
     labels = _labels()
     access = settings()["access"]
     total = settings()["report"]["total_row"]
+    townships = coverage.township_tables(report)
     html = [
         _note(labels["category_note"]),
         _note(labels["small_cells"].format(min_cell=access["min_cell"], label=access["small_cell_label"])),
     ]
+    cards = []
     for category, counts in tables.items():
-        sensitive = category in access["sensitive_categories"]
-        hidden = suppress(counts, pd.Series(sensitive, index=counts.index), total=total)
-        headers: dict[str, str | tuple[str, str]] = {
-            "found": labels["found"],
-            "registered": labels["registered"],
-        }
-        for col in counts.columns[2:]:
-            kind, _, benefit = col.partition(":")
-            headers[col] = (coverage.benefit_label(report, benefit), labels[kind])
-        rows = _counts_shown(hidden)[list(headers)]
-        rows.insert(2, labels["registered_rate"], _rate(hidden["registered"], hidden["found"]))
-        rows.columns = [headers.get(c, c) for c in rows.columns]
+        sensitive = _sensitive_category(category)
         name = settings()["categories"][category]
-        html.append(f"<h3>{escape(name)}</h3>")
-        html.append(_table(rows, labels["county"], total=total))
-        charted = {
-            c: h if isinstance(h, str) else "·".join(h)
-            for c, h in headers.items()
-            if not c.startswith("entitled:")
-        }
-        html.append(bar_chart(list(hidden.index[:-1]), _series(hidden.iloc[:-1], charted), name))
-    return "\n".join(html)
+        rows, hidden = _category_rows(report, counts, sensitive, total)
+        benefits = sum(c.startswith("entitled:") for c in counts.columns)
+        wide = " wide" if benefits > WIDE_AFTER else ""
+        card = [f'<div class="panel{wide}"><h3>{escape(name)}</h3>']
+        if not coverage.has_register(category):
+            card.append(_note(labels["no_register_note"].format(basis=labels["no_register_basis"])))
+        card.append(_table(rows, labels["county"], total=total, css="compact"))
+        card.append(_townships(report, townships.get(category, {}), hidden, sensitive))
+        cards.append("".join(card) + "</div>")
+    return "\n".join(html) + '<div class="grid">' + "".join(cards) + "</div>"
 
 
-def _changes(report: CoverageInputs) -> str:
+def _townships(
+    report: CoverageInputs, by_county: dict[str, pd.DataFrame], county_hidden: pd.DataFrame, sensitive: bool
+) -> str:
+    """Behind each county, its townships: the county's row is their total, hidden as in the
+    county table (so a township figure never completes a county the county table hides)."""
     labels = _labels()
-    counts, sensitive = coverage.alert_changes(report)
+    parts = []
+    for county, counts in by_county.items():
+        with_gap, _ = _with_gaps(counts)
+        forced = (
+            county_hidden.loc[[county], list(with_gap.columns)] if county in county_hidden.index else None
+        )
+        rows, _ = _category_rows(report, counts, sensitive, county, hidden=forced)
+        parts.append(
+            f"<details><summary>{escape(county)} {escape(labels['townships'])}（{len(rows) - 1}）</summary>"
+            + _table(rows, labels["township"], total=county, css="compact")
+            + "</details>"
+        )
+    return '<div class="townships">' + "".join(parts) + "</div>"
+
+
+def _changes(report: CoverageInputs, trend: _Trend) -> str:
+    labels = _labels()
+    syncs = list(trend.table.index)
+    counts, sensitive = coverage.alert_changes(report, syncs)
     if counts.empty:
         return _note(labels["none"])
-    hidden = suppress(counts, sensitive)
-    columns = {c: labels[c] for c in ("raised", "resolved", "still_open")}
-    rows = _counts_shown(hidden).rename(columns=columns)
-    return _table(rows, labels["alert"]) + bar_chart(
-        list(hidden.index), _series(hidden, columns), labels["sections"]["changes"]
+    previous = coverage.previous_sync(report)
+    first = previous is None
+    # On a first sync nothing can be resolved or still open: those columns are left out, and
+    # the alerts open now are the raised ones. Otherwise the open counts of this sync and the
+    # one before are sums of the columns shown.
+    columns = ["raised"] if first else ["raised", "resolved", "still_open"]
+    sums = (
+        [] if first else [(report.sync_id, ["raised", "still_open"]), (previous, ["still_open", "resolved"])]
     )
+    sums = [(whole, parts) for whole, parts in sums if whole in counts]
+    hidden = suppress(counts[[*columns, *syncs]], sensitive, sums=sums)
+    rows = _counts_shown(hidden[columns]).rename(columns={c: labels[c] for c in columns})
+    rows[labels["open_trend"]] = [
+        trend.line({labels["still_open"]: [_value(v) for v in hidden.loc[a, syncs]]}, a) for a in hidden.index
+    ]
+    html = _note(labels["first_sync"]) if first else ""
+    return html + _table(rows, labels["alert"], css="compact")
 
 
 def _sources(report: CoverageInputs) -> str:
@@ -305,8 +518,6 @@ def _linkage(report: CoverageInputs) -> str:
     labels = _labels()
     per_child = coverage.records_per_child(report).to_frame(labels["children"])
     html = [f"<h3>{escape(labels['records'])}</h3>", _table(_counts_shown(per_child), labels["records"])]
-    series = _series(per_child, {labels["children"]: labels["children"]})
-    html.append(bar_chart(list(per_child.index), series, labels["records"]))
     html.append(_note(f"{labels['review_queue']}：{shown(report.review_queue)}"))
     pairs, sensitive = coverage.links_by_source_pair(report)
     if len(pairs):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -18,8 +20,9 @@ from reports import (
     write_department_workbooks,
     write_review_workbook,
 )
+from reports.coverage import history_rows
 from warehouse import tables as T
-from warehouse.io import read_frame
+from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import SyncFailed, SyncRef
 
 READ_TABLES = (T.CHILDREN, T.CHILD_CATEGORIES, T.ENTITLEMENTS, T.GAP_ALERTS, T.CHILD_RECORDS, T.REVIEW_PAIRS)
@@ -82,6 +85,25 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
         benefit_names={code: b.name for code, b in rules.benefits.items()},
         staff=staff,
     )
+    report = replace(report, history=_keep_history(engine, report), published=_published(syncs))
     paths.append(write_coverage_report(out / "coverage_report.html", report))
     paths.append(write_review_workbook(out / "review_queue.xlsx", frames["review_pairs"], in_queue))
     return paths
+
+
+def _published(syncs: pd.DataFrame) -> dict[int, date]:
+    done = syncs[syncs["status"] == "published"]
+    return {int(s): pd.Timestamp(d).date() for s, d in zip(done["sync_id"], done["as_of"], strict=True)}
+
+
+def _keep_history(engine: sa.Engine, report: CoverageInputs) -> pd.DataFrame:
+    """Record this sync's coverage counts (replacing any of an earlier export of it) and return
+    every sync's: the report's trends."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(f"DELETE FROM {T.COVERAGE_HISTORY.qualified_name} WHERE sync_id = :s"),
+            {"s": report.sync_id},
+        )
+        insert_frame(conn, T.COVERAGE_HISTORY, history_rows(report))
+    with engine.connect() as conn:
+        return read_frame(conn, T.COVERAGE_HISTORY)
