@@ -145,6 +145,11 @@ def _rate(part: pd.Series, whole: pd.Series) -> pd.Series:
     return pd.Series(out, index=part.index)
 
 
+def _flow(blocks: Sequence[str]) -> str:
+    """Blocks side by side while the page is wide enough, one under the other after."""
+    return '<div class="flow">' + "".join(f"<div>{b}</div>" for b in blocks) + "</div>"
+
+
 def _note(text: str) -> str:
     return f'<p class="note">{escape(text)}</p>'
 
@@ -314,7 +319,9 @@ def _benefits(report: CoverageInputs, benefits: dict[str, pd.DataFrame], trend: 
             + _table(rows, labels["county"], total=total, css="compact")
             + "</div>"
         )
-    return _note(labels["benefit_note"]) + trend.note() + '<div class="grid">' + "".join(cards) + "</div>"
+    return (
+        _note(labels["benefit_note"]) + trend.note() + '<div class="grid narrow">' + "".join(cards) + "</div>"
+    )
 
 
 def _category_rows(
@@ -436,8 +443,7 @@ def _sources(report: CoverageInputs) -> str:
         id_rows.columns = [labels["id_statuses"].get(c, c) for c in id_rows.columns]
         id_rows.index = [names.get(s, s) for s in id_rows.index]
         html.append(_table(id_rows, labels["id_status"]))
-    html.append(_expectations(report.expectations))
-    return "\n".join(html)
+    return _flow(html) + _expectations(report.expectations)
 
 
 # The sentence the expectations module stores as ``observed``: "35 of 795 non-NULL values fail
@@ -517,8 +523,11 @@ def _suite_order(suites: list[str]) -> list[str]:
 def _linkage(report: CoverageInputs) -> str:
     labels = _labels()
     per_child = coverage.records_per_child(report).to_frame(labels["children"])
-    html = [f"<h3>{escape(labels['records'])}</h3>", _table(_counts_shown(per_child), labels["records"])]
-    html.append(_note(f"{labels['review_queue']}：{shown(report.review_queue)}"))
+    html = [
+        f"<h3>{escape(labels['records'])}</h3>"
+        + _table(_counts_shown(per_child), labels["records"])
+        + _note(f"{labels['review_queue']}：{shown(report.review_queue)}")
+    ]
     pairs, sensitive = coverage.links_by_source_pair(report)
     if len(pairs):
         counts = suppress(pairs[["children"]], sensitive)
@@ -526,7 +535,7 @@ def _linkage(report: CoverageInputs) -> str:
         rows.insert(0, labels["source_b"], pairs["source_system_b"])
         rows.index = pairs["source_system_a"]
         html.append(_table(rows, labels["source_a"], text_columns={labels["source_b"]}))
-    return "\n".join(html)
+    return _flow(html)
 
 
 def _organisation(report: CoverageInputs) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 MAP_FILE = Path(__file__).with_name("map") / "panzhihua_counties.geojson"
 SVG_NS = 'xmlns="http://www.w3.org/2000/svg"'
 
-SPARK_W, SPARK_H, SPARK_PAD = 150, 38, 5
+SPARK_W, SPARK_H, SPARK_PAD = 150, 30, 5
 
 
 def sparkline(
