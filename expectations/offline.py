@@ -45,7 +45,7 @@ STYLE = """<style>
   th, td { border: 1px solid #d9e2ec; padding: 4px 8px; text-align: left; vertical-align: top; }
   th { background: #f5f7fa; }
   .card { border: 1px solid #d9e2ec; border-radius: 6px; padding: 8px 12px; margin: 10px 0; }
-  .navbar, .ge-index-page-site-name-title, .cooltip .top { display: none; }
+  .navbar, .ge-index-page-site-name-title, .cooltip .top, footer { display: none; }  /* footer: GX's newsletter */
   .text-success { color: #1b7a4a; } .text-danger { color: #b42318; }
   .fas.fa-check-circle::before, .fas.fa-check::before { content: "✔"; }
   .fas.fa-times::before, .fas.fa-times-circle::before { content: "✘"; }

@@ -169,3 +169,25 @@ def test_data_docs_index_renders_its_tables_without_a_script(city, tmp_path):
     links = re.findall(r'<a href="(validations/[^"]+\.html)"', dom)
     assert len(links) >= 2 * 7  # each staged extract's suite, in both syncs
     assert all((index.parent / link).is_file() for link in links)
+
+
+def test_data_docs_are_rewritten_to_open_offline(tmp_path):
+    """Without a sync or a browser: GX's pages as written load Bootstrap, jQuery and Vega from
+    CDNs; after validate_* none is left, and the index's results table is plain HTML."""
+    from test_expectations import AS_OF, children_frame, staged_frame
+
+    from expectations import validate_registry, validate_staged
+    from expectations.offline import MARK
+
+    validate_staged(
+        "civil_affairs_children", staged_frame("civil_affairs_children"), AS_OF, docs_dir=tmp_path
+    )
+    validate_registry(children_frame(), AS_OF, docs_dir=tmp_path)
+    pages = [p for p in tmp_path.rglob("*.html") if ".gx" not in p.parts]
+    assert len(pages) >= 5
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert MARK in text and EXTERNAL.findall(text) == [] and "<script" not in text, page.name
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="(validations/[^"]+\.html)"', index)
+    assert len(links) == 2 and all((tmp_path / link).is_file() for link in links)
