@@ -66,7 +66,7 @@ class CoverageInputs:
     history: pd.DataFrame | None = None
 
 
-_KINDS = ("entitled", "receiving")  # per benefit: children due it, children receiving it
+KINDS = ("entitled", "receiving")  # per benefit: children due it, children receiving it
 _RECEIVING = ("received", "underpaid")
 COUNTY, TOWNSHIP = ["county"], ["county", "township"]
 
@@ -187,7 +187,7 @@ def _category_columns(category: str, table: pd.DataFrame) -> list[str]:
     """found, registered (when the category has a register), then per benefit shown its pair."""
     due = [b for b in shown_benefits() if category in grounding(b) and f"entitled:{b}" in table]
     head = ["found", "registered"] if has_register(category) else ["found"]
-    return head + [f"{k}:{b}" for b in due for k in _KINDS]
+    return head + [f"{k}:{b}" for b in due for k in KINDS]
 
 
 def _with_total(rows: pd.DataFrame, total: str) -> pd.DataFrame:
@@ -248,7 +248,7 @@ def benefit_tables(inputs: CoverageInputs, long: pd.DataFrame | None = None) -> 
         if table.empty:
             continue
         rows = table.reindex(_county_order(long["county"]), fill_value=0)
-        out[benefit] = _with_total(rows.reindex(columns=list(_KINDS), fill_value=0), total)
+        out[benefit] = _with_total(rows.reindex(columns=list(KINDS), fill_value=0), total)
     return out
 
 

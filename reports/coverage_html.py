@@ -194,7 +194,7 @@ class _Trend:
 
     def gap(self, subject: str, sensitive: bool) -> list[int | None]:
         """entitled − receiving per sync, hidden where it (or a count it comes from) is small."""
-        pair = {m: self.series(subject, m, False) for m in coverage._KINDS}
+        pair = {m: self.series(subject, m, False) for m in coverage.KINDS}
         frame = pd.DataFrame(pair, index=self.table.index)
         frame, sums = _with_gaps(frame)
         hidden = suppress(frame, pd.Series(sensitive, index=frame.index), sums=sums)
@@ -387,9 +387,7 @@ def _townships(
     parts = []
     for county, counts in by_county.items():
         with_gap, _ = _with_gaps(counts)
-        forced = (
-            county_hidden.loc[[county], list(with_gap.columns)] if county in county_hidden.index else None
-        )
+        forced = county_hidden.reindex(index=[county], columns=with_gap.columns, fill_value=False)
         rows, _ = _category_rows(report, counts, sensitive, county, hidden=forced)
         parts.append(
             f"<details><summary>{escape(county)} {escape(labels['townships'])}（{len(rows) - 1}）</summary>"

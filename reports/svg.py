@@ -43,7 +43,8 @@ def sparkline(
         f'<line class="axis" x1="{SPARK_PAD}" y1="{SPARK_H - SPARK_PAD}" x2="{SPARK_W - SPARK_PAD}" '
         f'y2="{SPARK_H - SPARK_PAD}"/>',
     ]
-    for (name, values), colour in zip(series.items(), colours, strict=False):
+    for i, (name, values) in enumerate(series.items()):
+        colour = colours[i % len(colours)]
         run: list[str] = []
         for i, value in enumerate(values):
             if value is None:
