@@ -10,9 +10,7 @@ as a difference.
 
 from __future__ import annotations
 
-import numbers
 import os
-import re
 from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -21,18 +19,15 @@ from string import Template
 import pandas as pd
 
 from reports import coverage
+from reports import coverage_quality as quality
 from reports.config import settings
 from reports.coverage import CoverageInputs
 from reports.disclosure import shown, suppress
-from reports.display import county_labels, sort_by_place
+from reports.markup import Html, counts_shown, note, rate, table
 from reports.svg import choropleth, map_source, sparkline
 
 TEMPLATE = Path(__file__).with_name("coverage_report.html")
 WIDE_AFTER = 2  # a category table with more benefits than this takes the page's width
-
-
-class Html(str):
-    """Markup a table cell holds as is (a trend line); every other cell is escaped."""
 
 
 def write_coverage_report(path: Path, report: CoverageInputs) -> Path:
@@ -45,11 +40,11 @@ def write_coverage_report(path: Path, report: CoverageInputs) -> Path:
     sections = [
         ("overview", _overview(report, tables, trend)),
         ("benefits", _benefits(report, benefits, trend)),
-        ("coverage", _coverage(report, tables, trend)),
+        ("coverage", _coverage(report, tables)),
         ("changes", _changes(report, trend)),
-        ("sources", _sources(report)),
-        ("linkage", _linkage(report)),
-        ("organisation", _organisation(report)),
+        ("sources", quality.sources(report)),
+        ("linkage", quality.linkage(report)),
+        ("organisation", quality.organisation(report)),
     ]
     names = labels["sections"]
     body = "\n".join(
@@ -75,83 +70,6 @@ def _labels() -> dict:
 
 def _sensitive_category(category: str) -> bool:
     return category in settings()["access"]["sensitive_categories"]
-
-
-# --- building blocks ---------------------------------------------------------
-
-
-def _table(
-    rows: pd.DataFrame,
-    corner: str,
-    total: str | None = None,
-    text_columns: frozenset | set = frozenset(),
-    css: str = "",
-) -> str:
-    """A frame of display strings as an HTML table; its index is the first column.
-
-    Cells are right-aligned figures unless their column is in text_columns. A column named
-    by a (group, name) tuple goes under its group's header, spanning a second header row.
-    """
-    head = _head([corner, *rows.columns])
-    kinds = ["" if c in text_columns else ' class="num"' for c in rows.columns]
-    body = []
-    for label, cells in rows.iterrows():
-        row_css = ' class="total"' if total is not None and label == total else ""
-        tds = "".join(f"<td{k}>{_cell(c)}</td>" for k, c in zip(kinds, cells, strict=True))
-        body.append(f"<tr{row_css}><td>{escape(str(label))}</td>{tds}</tr>")
-    table_css = f' class="{css}"' if css else ""
-    return (
-        f'<div class="wrap"><table{table_css}><thead>{head}</thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-    )
-
-
-def _cell(value: object) -> str:
-    return value if isinstance(value, Html) else escape(str(value))
-
-
-def _head(headers: list) -> str:
-    """Header rows: one, or two when some headers are (group, name) tuples."""
-    if not any(isinstance(h, tuple) for h in headers):
-        return "<tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in headers) + "</tr>"
-    top, sub = [], []
-    for h in headers:
-        if not isinstance(h, tuple):
-            top.append([f'<th rowspan="2">{escape(str(h))}</th>', None, 1])
-            continue
-        group, name = h
-        if top and top[-1][1] == group:
-            top[-1][2] += 1
-        else:
-            top.append([None, group, 1])
-        sub.append(f"<th>{escape(str(name))}</th>")
-    cells = [
-        cell if cell is not None else f'<th colspan="{span}" class="group">{escape(str(group))}</th>'
-        for cell, group, span in top
-    ]
-    return f"<tr>{''.join(cells)}</tr><tr>{''.join(sub)}</tr>"
-
-
-def _counts_shown(counts: pd.DataFrame) -> pd.DataFrame:
-    return counts.astype(object).map(shown)
-
-
-def _rate(part: pd.Series, whole: pd.Series) -> pd.Series:
-    """part / whole as a percentage; '—' when either is hidden or whole is 0."""
-    out = []
-    for p, w in zip(part, whole, strict=True):
-        hidden = p is pd.NA or w is pd.NA
-        out.append("—" if hidden or not w else f"{p / w:.1%}")
-    return pd.Series(out, index=part.index)
-
-
-def _flow(blocks: Sequence[str]) -> str:
-    """Blocks side by side while the page is wide enough, one under the other after."""
-    return '<div class="flow">' + "".join(f"<div>{b}</div>" for b in blocks) + "</div>"
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{escape(text)}</p>'
 
 
 def _value(v: object) -> int | None:
@@ -206,8 +124,8 @@ class _Trend:
     def note(self) -> str:
         labels = _labels()
         if len(self.points) < 2:
-            return _note(labels["trend_first"])
-        return _note(labels["trend_note"].format(first=self.points[0]))
+            return note(labels["trend_first"])
+        return note(labels["trend_note"].format(first=self.points[0]))
 
 
 # --- sections ----------------------------------------------------------------
@@ -239,9 +157,9 @@ def _category_summary(tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
     names = settings()["categories"]
     total = settings()["report"]["total_row"]
     rows = {}
-    for category, table in tables.items():
+    for category, counts in tables.items():
         sensitive = _sensitive_category(category)
-        city = suppress(table.loc[[total]], pd.Series(sensitive, index=[total])).loc[total]
+        city = suppress(counts.loc[[total]], pd.Series(sensitive, index=[total])).loc[total]
         registered = coverage.has_register(category)
         subject = f"category:{category}"
         series = {labels["found"]: trend.series(subject, "found", sensitive)}
@@ -250,7 +168,7 @@ def _category_summary(tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
         rows[names[category]] = {
             labels["found"]: shown(city["found"]),
             labels["registered"]: shown(city["registered"]) if registered else labels["no_register"],
-            labels["registered_rate"]: _rate(city[["registered"]], city[["found"]]).iloc[0]
+            labels["registered_rate"]: rate(city[["registered"]], city[["found"]]).iloc[0]
             if registered
             else "—",
             labels["trend"]: trend.line(series, names[category]),
@@ -258,7 +176,7 @@ def _category_summary(tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
     if not rows:
         return ""
     frame = pd.DataFrame.from_dict(rows, orient="index")
-    return "<div>" + _table(frame, labels["category"], css="summary") + trend.note() + "</div>"
+    return "<div>" + table(frame, labels["category"], css="summary") + trend.note() + "</div>"
 
 
 def _map(report: CoverageInputs) -> str:
@@ -307,7 +225,7 @@ def _benefits(report: CoverageInputs, benefits: dict[str, pd.DataFrame], trend: 
         hidden = suppress(with_gap, pd.Series(sensitive, index=counts.index), total=total, sums=sums)
         city = hidden.loc[total]
         name = coverage.benefit_label(report, benefit)
-        rows = _counts_shown(hidden[["gap", "entitled", "receiving"]])
+        rows = counts_shown(hidden[["gap", "entitled", "receiving"]])
         rows.columns = [labels["gap"], labels["entitled"], labels["receiving"]]
         line = trend.line({labels["gap"]: trend.gap(f"benefit:{benefit}", sensitive)}, name)
         cards.append(
@@ -316,11 +234,11 @@ def _benefits(report: CoverageInputs, benefits: dict[str, pd.DataFrame], trend: 
             f'<span class="k">{escape(labels["gap"])}</span>'
             f'<span class="sub">{escape(labels["entitled"])} {escape(shown(city["entitled"]))} · '
             f"{escape(labels['receiving'])} {escape(shown(city['receiving']))}</span>{line}</div>"
-            + _table(rows, labels["county"], total=total, css="compact")
+            + table(rows, labels["county"], total=total, css="compact")
             + "</div>"
         )
     return (
-        _note(labels["benefit_note"]) + trend.note() + '<div class="grid narrow">' + "".join(cards) + "</div>"
+        note(labels["benefit_note"]) + trend.note() + '<div class="grid narrow">' + "".join(cards) + "</div>"
     )
 
 
@@ -342,7 +260,7 @@ def _category_rows(
     rows[labels["found"]] = suppressed["found"].map(shown)
     if "registered" in counts:
         rows[labels["registered"]] = suppressed["registered"].map(shown)
-        rows[labels["registered_rate"]] = _rate(suppressed["registered"], suppressed["found"])
+        rows[labels["registered_rate"]] = rate(suppressed["registered"], suppressed["found"])
     for col in counts.columns:
         kind, _, benefit = col.partition(":")
         if kind == "entitled":
@@ -353,14 +271,14 @@ def _category_rows(
     return rows, suppressed.isna()
 
 
-def _coverage(report: CoverageInputs, tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
+def _coverage(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
     labels = _labels()
     access = settings()["access"]
     total = settings()["report"]["total_row"]
     townships = coverage.township_tables(report)
     html = [
-        _note(labels["category_note"]),
-        _note(labels["small_cells"].format(min_cell=access["min_cell"], label=access["small_cell_label"])),
+        note(labels["category_note"]),
+        note(labels["small_cells"].format(min_cell=access["min_cell"], label=access["small_cell_label"])),
     ]
     cards = []
     for category, counts in tables.items():
@@ -371,8 +289,8 @@ def _coverage(report: CoverageInputs, tables: dict[str, pd.DataFrame], trend: _T
         wide = " wide" if benefits > WIDE_AFTER else ""
         card = [f'<div class="panel{wide}"><h3>{escape(name)}</h3>']
         if not coverage.has_register(category):
-            card.append(_note(labels["no_register_note"].format(basis=labels["no_register_basis"])))
-        card.append(_table(rows, labels["county"], total=total, css="compact"))
+            card.append(note(labels["no_register_note"].format(basis=labels["no_register_basis"])))
+        card.append(table(rows, labels["county"], total=total, css="compact"))
         card.append(_townships(report, townships.get(category, {}), hidden, sensitive))
         cards.append("".join(card) + "</div>")
     return "\n".join(html) + '<div class="grid">' + "".join(cards) + "</div>"
@@ -391,7 +309,7 @@ def _townships(
         rows, _ = _category_rows(report, counts, sensitive, county, hidden=forced)
         parts.append(
             f"<details><summary>{escape(county)} {escape(labels['townships'])}（{len(rows) - 1}）</summary>"
-            + _table(rows, labels["township"], total=county, css="compact")
+            + table(rows, labels["township"], total=county, css="compact")
             + "</details>"
         )
     return '<div class="townships">' + "".join(parts) + "</div>"
@@ -402,7 +320,7 @@ def _changes(report: CoverageInputs, trend: _Trend) -> str:
     syncs = list(trend.table.index)
     counts, sensitive = coverage.alert_changes(report, syncs)
     if counts.empty:
-        return _note(labels["none"])
+        return note(labels["none"])
     previous = coverage.previous_sync(report)
     first = previous is None
     # On a first sync nothing can be resolved or still open: those columns are left out, and
@@ -414,146 +332,9 @@ def _changes(report: CoverageInputs, trend: _Trend) -> str:
     )
     sums = [(whole, parts) for whole, parts in sums if whole in counts]
     hidden = suppress(counts[[*columns, *syncs]], sensitive, sums=sums)
-    rows = _counts_shown(hidden[columns]).rename(columns={c: labels[c] for c in columns})
+    rows = counts_shown(hidden[columns]).rename(columns={c: labels[c] for c in columns})
     rows[labels["open_trend"]] = [
         trend.line({labels["still_open"]: [_value(v) for v in hidden.loc[a, syncs]]}, a) for a in hidden.index
     ]
-    html = _note(labels["first_sync"]) if first else ""
-    return html + _table(rows, labels["alert"], css="compact")
-
-
-def _sources(report: CoverageInputs) -> str:
-    labels = _labels()
-    names = settings()["sources"]
-    quality, sensitive = coverage.source_quality(report)
-    hidden = suppress(quality, sensitive)
-    columns = ["files", "rows_read", "rows_staged", "rows_quarantined"]
-    rows = _counts_shown(hidden[columns])
-    rows.loc[quality["files"] == 0, "files"] = labels["not_supplied"]
-    rows[labels["id_valid_rate"]] = _rate(hidden["id_valid"], hidden["id_rows"])
-    rows = rows.rename(columns={c: labels[c] for c in columns})
-    rows.index = [names.get(s, s) for s in rows.index]
-    html = [_table(rows, "")]
-
-    statuses, sensitive = coverage.id_status_table(report)
-    if not statuses.empty:
-        id_rows = _counts_shown(suppress(statuses, sensitive))
-        id_rows.columns = [labels["id_statuses"].get(c, c) for c in id_rows.columns]
-        id_rows.index = [names.get(s, s) for s in id_rows.index]
-        html.append(_table(id_rows, labels["id_status"]))
-    return _flow(html) + _expectations(report.expectations)
-
-
-# The sentence the expectations module stores as ``observed``: "35 of 795 non-NULL values fail
-# (95.6% pass, need ≥ 30.0%)". Only its two rates are shown, never the sentence itself.
-_OBSERVED_RATE = re.compile(r"\((\d{1,3}(?:\.\d+)?%) (?:pass|present), need ≥ (\d{1,3}(?:\.\d+)?%)\)")
-_OBSERVED_EMPTY = re.compile(r"^all \d+ rows NULL: nothing to check$")
-
-
-def _observed(value: object) -> str:
-    """An expectation's observed value: a number, or the rates parsed out of the stored summary.
-
-    Anything else is not printed: it could be a row's content.
-    """
-    labels = _labels()
-    if isinstance(value, str):
-        rate = _OBSERVED_RATE.search(value)
-        if rate:
-            return labels["observed_rate"].format(rate=rate[1], need=rate[2])
-        return labels["observed_empty"] if _OBSERVED_EMPTY.match(value) else labels["observed_hidden"]
-    if isinstance(value, bool) or not isinstance(value, numbers.Number) or value != value:
-        return labels["observed_hidden"] if value is not None else ""
-    return f"{value:,}" if isinstance(value, numbers.Integral) else f"{value:,.4g}"
-
-
-def _check_names(results: pd.DataFrame) -> pd.Series:
-    """Expectation names as shown: a restricted source's are numbered instead (they name what the
-    source records, e.g. its diagnosis column)."""
-    restricted = results["suite"].isin(settings()["access"]["restricted_sources"])
-    numbered = results.loc[restricted].groupby("suite").cumcount() + 1
-    names = results["expectation"].astype(str)
-    label = _labels()["restricted_check"]
-    names[restricted] = [label.format(n=n) for n in numbered]
-    return names
-
-
-def _expectations(results: pd.DataFrame) -> str:
-    """Checks per suite (passed, failed), then each failed check with what was observed."""
-    labels = _labels()
-    ok = results["success"].astype(bool)
-    summary = _note(labels["expectations_summary"].format(n=len(results), failed=int((~ok).sum())))
-    if results.empty:
-        return summary
-    suites = labels["suites"]
-    suite = results["suite"].astype(str)
-    shown_suite = pd.Series([suites.get(s) or coverage.source_label(s) for s in suite], index=results.index)
-    per_suite = (
-        pd.DataFrame({"suite": suite, "passed": ok, "failed": ~ok})
-        .groupby("suite", sort=False)[["passed", "failed"]]
-        .sum()
-        .astype(int)
-    )
-    per_suite = per_suite.reindex([s for s in _suite_order(list(per_suite.index))])
-    per_suite.index = [suites.get(s) or coverage.source_label(s) for s in per_suite.index]
-    counts = per_suite.map(lambda n: f"{n:,}").rename(
-        columns={"passed": labels["passed"], "failed": labels["failed"]}
-    )
-    html = summary + _table(counts, labels["suite"])
-    if (~ok).any():
-        failed = pd.DataFrame(
-            {
-                labels["expectation"]: _check_names(results)[~ok],
-                labels["observed"]: results.loc[~ok, "observed"].map(_observed),
-            }
-        )
-        failed.index = shown_suite[~ok]
-        html += f"<h3>{escape(labels['failed_checks'])}</h3>"
-        html += _table(failed, labels["suite"], text_columns={labels["expectation"]})
-    return html
-
-
-def _suite_order(suites: list[str]) -> list[str]:
-    """Sources in the configured order, then any other suite (the registry's) as found."""
-    known = [s for s in settings()["sources"] if s in suites]
-    return known + [s for s in suites if s not in known]
-
-
-def _linkage(report: CoverageInputs) -> str:
-    labels = _labels()
-    per_child = coverage.records_per_child(report).to_frame(labels["children"])
-    html = [
-        f"<h3>{escape(labels['records'])}</h3>"
-        + _table(_counts_shown(per_child), labels["records"])
-        + _note(f"{labels['review_queue']}：{shown(report.review_queue)}")
-    ]
-    pairs, sensitive = coverage.links_by_source_pair(report)
-    if len(pairs):
-        counts = suppress(pairs[["children"]], sensitive)
-        rows = _counts_shown(counts).rename(columns={"children": labels["children"]})
-        rows.insert(0, labels["source_b"], pairs["source_system_b"])
-        rows.index = pairs["source_system_a"]
-        html.append(_table(rows, labels["source_a"], text_columns={labels["source_b"]}))
-    return _flow(html)
-
-
-def _organisation(report: CoverageInputs) -> str:
-    labels = _labels()
-    found = coverage.unstaffed_places(report)
-    if found is None:
-        return _note(labels["no_staff"])
-    townships, villages = found
-    html = []
-    for title, places in (
-        (labels["townships_without_staff"], townships),
-        (labels["villages_without_supervisor"], villages),
-    ):
-        html.append(f"<h3>{escape(title)}（{len(places):,}）</h3>")
-        if places.empty:
-            html.append(_note(labels["none"]))
-            continue
-        named = sort_by_place(places).assign(county_code=county_labels(places["county_code"]))
-        items = "".join(
-            f"<li>{escape(' '.join(str(v) for v in row))}</li>" for row in named.itertuples(index=False)
-        )
-        html.append(f'<ul class="places">{items}</ul>')
-    return "\n".join(html)
+    html = note(labels["first_sync"]) if first else ""
+    return html + table(rows, labels["alert"], css="compact")
