@@ -17,7 +17,6 @@ import re
 from html import escape
 from pathlib import Path
 
-EXTERNAL = re.compile(r"""(?:https?:)?//[^\s"')<>]+""")
 _EXTERNAL_TAG = re.compile(
     r"""<(?:script|link|img)\b[^>]*?(?:src|href)\s*=\s*["'](?:https?:)?//[^"']*["'][^>]*?>(?:\s*</script>)?""",
     re.I | re.S,
