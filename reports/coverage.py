@@ -6,7 +6,7 @@ category, source or alert label); nothing personal leaves this module.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,7 +15,7 @@ import pandas as pd
 
 from reports import access
 from reports.config import settings
-from reports.display import county_labels
+from reports.display import county_labels, pinyin_key
 from reports.staff import townships_without_staff, villages_without_supervisor
 from reports.texts import AlertText
 
@@ -43,6 +43,9 @@ class CoverageInputs:
     - ``texts``: alert code -> AlertText, for the alerts' titles.
     - ``benefit_names``: benefit code -> 中文 (a code without one is shown as is).
     - ``staff``: the staged staff roster (see reports.staff), or None.
+    - ``published``: sync_id -> as-of date of every published sync (this one included): the
+      trends' x axis, and whether there is a previous sync to compare with.
+    - ``history``: registry.coverage_history rows of earlier syncs (see ``history_rows``), or None.
     """
 
     as_of: date
@@ -59,21 +62,19 @@ class CoverageInputs:
     texts: Mapping[str, AlertText]
     benefit_names: Mapping[str, str] = field(default_factory=dict)
     staff: pd.DataFrame | None = None
+    published: Mapping[int, date] = field(default_factory=dict)
+    history: pd.DataFrame | None = None
 
 
-_KINDS = ("entitled", "receiving")  # per benefit: children due it, children receiving it
+KINDS = ("entitled", "receiving")  # per benefit: children due it, children receiving it
+_RECEIVING = ("received", "underpaid")
+COUNTY, TOWNSHIP = ["county"], ["county", "township"]
 
 
 def _county_order(labels: pd.Series) -> list[str]:
     """Configured counties first (all of them, zeros are news), then any other label seen."""
     known = list(settings()["counties"].values())
     return known + sorted(set(labels.dropna()) - set(known))
-
-
-def _with_county(inputs: CoverageInputs, frame: pd.DataFrame) -> pd.DataFrame:
-    county = inputs.children.set_index("child_id")["county_code"]
-    labels = county_labels(frame["child_id"].map(county))
-    return frame.assign(county=labels.fillna(settings()["report"]["unknown_county"]))
 
 
 def reported_categories() -> list[str]:
@@ -83,12 +84,26 @@ def reported_categories() -> list[str]:
     return [c for c in settings()["categories"] if c not in restricted]
 
 
-def _benefits_shown(category: str) -> list[str]:
-    """The benefits whose columns a category's table shows, in the configured order."""
-    return [b for b, shown_in in settings()["report"]["benefit_tables"].items() if category in shown_in]
+def has_register(category: str) -> bool:
+    """Whether some department keeps a register of the category (exports.yaml, ``registers``):
+    only then is "registered" a count and the registration rate a rate."""
+    return category in settings()["report"]["registers"]
 
 
-_RECEIVING = ("received", "underpaid")
+def grounding(benefit: str) -> list[str]:
+    """The reported categories that ground a benefit (exports.yaml, ``benefit_tables``)."""
+    reported = set(reported_categories())
+    return [c for c in settings()["report"]["benefit_tables"].get(benefit, []) if c in reported]
+
+
+def shown_benefits() -> list[str]:
+    """Benefits some reported category grounds, in the configured order."""
+    return [b for b in settings()["report"]["benefit_tables"] if grounding(b)]
+
+
+def sensitive_benefit(benefit: str) -> bool:
+    """A benefit counted over a sensitive category (困境儿童 holds the restricted children)."""
+    return any(c in settings()["access"]["sensitive_categories"] for c in grounding(benefit))
 
 
 def _receiving(entitlements: pd.DataFrame) -> pd.Series:
@@ -98,44 +113,187 @@ def _receiving(entitlements: pd.DataFrame) -> pd.Series:
     return entitlements["received_amount"].fillna(0) > 0
 
 
-def category_tables(inputs: CoverageInputs) -> dict[str, pd.DataFrame]:
-    """Per reported category: rows = counties then the city total; columns found, registered,
-    and per benefit the category grounds (exports.yaml, ``benefit_tables``) ``entitled:<b>`` /
-    ``receiving:<b>`` (children, not payments)."""
-    wanted = inputs.categories["category"].isin(reported_categories())
-    cats = _with_county(inputs, inputs.categories.loc[wanted, ["child_id", "category", "basis"]])
-    ent = inputs.entitlements.assign(receiving=_receiving(inputs.entitlements))
-    ent = ent[["child_id", "benefit", "receiving"]].merge(
-        cats.drop_duplicates(["child_id", "category"])[["child_id", "category", "county"]], on="child_id"
+def _places(inputs: CoverageInputs) -> pd.DataFrame:
+    """child_id → county_code, county (its name) and township; unknown ones labelled as such."""
+    report = settings()["report"]
+    children = inputs.children
+    codes = children["county_code"].astype("string")
+    return pd.DataFrame(
+        {
+            "child_id": children["child_id"],
+            "county_code": codes,
+            "county": county_labels(codes).fillna(report["unknown_county"]),
+            "township": children["township"].astype("string").fillna(report["unknown_township"]),
+        }
     )
-    counted = {
-        "found": cats,
-        "registered": cats[cats["basis"] == "registered"],
-    }
-    parts = [
-        frame.groupby(["category", "county"])["child_id"].nunique().rename(name)
-        for name, frame in counted.items()
+
+
+def _counted(inputs: CoverageInputs) -> pd.DataFrame:
+    """Every (child, subject, measure) the report counts, one row each:
+
+    - ``category:<c>``: ``found`` (in the category), ``registered`` (on its register), and per
+      benefit the category grounds ``entitled:<b>`` / ``receiving:<b>``;
+    - ``benefit:<b>``: ``entitled`` / ``receiving`` over the children of every category that
+      grounds it (a child once, whatever number of such categories it is in).
+    """
+    cats = inputs.categories.loc[
+        inputs.categories["category"].isin(reported_categories()), ["child_id", "category", "basis"]
     ]
-    for name, frame in zip(_KINDS, (ent, ent[ent["receiving"]]), strict=True):
-        by = frame.groupby(["category", "benefit", "county"])["child_id"].nunique().unstack("benefit")
-        parts.append(by.add_prefix(f"{name}:"))
-    table = pd.concat(parts, axis=1).fillna(0).astype(int) if len(cats) else pd.DataFrame()
+    members = cats.drop_duplicates(["child_id", "category"])[["child_id", "category"]]
+    registered = cats.loc[cats["basis"] == "registered"].drop_duplicates(["child_id", "category"])
+    ent = inputs.entitlements.assign(receiving=_receiving(inputs.entitlements))
+    due = ent.groupby(["child_id", "benefit"], as_index=False)["receiving"].any()
+    grounds = pd.DataFrame(
+        [(c, b) for b in shown_benefits() for c in grounding(b)], columns=["category", "benefit"]
+    )
+    cat_due = members.merge(grounds, on="category").merge(due, on=["child_id", "benefit"])
+    cat_due = cat_due.assign(subject="category:" + cat_due["category"], kind=":" + cat_due["benefit"])
+    ben_due = cat_due.drop_duplicates(["child_id", "benefit"])
+    ben_due = ben_due.assign(subject="benefit:" + ben_due["benefit"], kind="")
+    frames = [
+        members.assign(subject="category:" + members["category"], measure="found"),
+        registered.assign(subject="category:" + registered["category"], measure="registered"),
+    ]
+    for frame in (cat_due, ben_due):
+        frames.append(frame.assign(measure="entitled" + frame["kind"]))
+        frames.append(frame[frame["receiving"]].assign(measure=lambda f: "receiving" + f["kind"]))
+    return pd.concat([f[["child_id", "subject", "measure"]] for f in frames], ignore_index=True)
+
+
+def counts(inputs: CoverageInputs, by: list[str]) -> pd.DataFrame:
+    """Children per subject, measure and place (``by``: columns of ``_places``), in long form."""
+    rows = _counted(inputs).merge(_places(inputs), on="child_id", how="left")
+    report = settings()["report"]
+    rows = rows.fillna({"county": report["unknown_county"], "township": report["unknown_township"]})
+    grouped = rows.groupby(["subject", "measure", *by], dropna=False)["child_id"].nunique()
+    return grouped.rename("children").reset_index()
+
+
+def history_rows(inputs: CoverageInputs) -> pd.DataFrame:
+    """This sync's counts per county as registry.coverage_history keeps them (the trends' data)."""
+    rows = counts(inputs, ["county_code"])
+    rows = rows[~rows["measure"].str.contains(":")]  # a category's benefit columns are not trended
+    return rows.assign(sync_id=inputs.sync_id)[["sync_id", "subject", "county_code", "measure", "children"]]
+
+
+def _wide(long: pd.DataFrame, subject: str, index: list[str]) -> pd.DataFrame:
+    part = long[long["subject"] == subject]
+    if part.empty:
+        return pd.DataFrame()
+    return part.pivot_table(index=index, columns="measure", values="children", aggfunc="sum", fill_value=0)
+
+
+def _category_columns(category: str, table: pd.DataFrame) -> list[str]:
+    """found, registered (when the category has a register), then per benefit shown its pair."""
+    due = [b for b in shown_benefits() if category in grounding(b) and f"entitled:{b}" in table]
+    head = ["found", "registered"] if has_register(category) else ["found"]
+    return head + [f"{k}:{b}" for b in due for k in KINDS]
+
+
+def _with_total(rows: pd.DataFrame, total: str) -> pd.DataFrame:
+    unknown = settings()["report"]["unknown_county"]
+    if unknown in rows.index and not rows.loc[unknown].any():
+        rows = rows.drop(index=unknown)  # a configured county's zeros are news; this row's are not
+    rows.loc[total] = rows.sum()
+    return rows.astype(int)
+
+
+def category_tables(inputs: CoverageInputs, long: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Per reported category: rows = counties then the city total; columns found, registered
+    (only for a category with a register), and per benefit the category grounds (exports.yaml,
+    ``benefit_tables``) ``entitled:<b>`` / ``receiving:<b>`` (children, not payments)."""
+    long = counts(inputs, COUNTY) if long is None else long
     total = settings()["report"]["total_row"]
     out = {}
     for category in reported_categories():
-        if category not in table.index.get_level_values(0):
+        table = _wide(long, f"category:{category}", COUNTY)
+        if table.empty:
             continue
-        rows = table.loc[category].reindex(_county_order(cats["county"]), fill_value=0)
-        unknown = settings()["report"]["unknown_county"]
-        if unknown in rows.index and not rows.loc[unknown].any():
-            rows = rows.drop(index=unknown)  # a configured county's zeros are news; this row's are not
-        due = [b for b in _benefits_shown(category) if rows.get(f"entitled:{b}", pd.Series()).any()]
-        rows = rows.reindex(
-            columns=["found", "registered", *(f"{k}:{b}" for b in due for k in _KINDS)], fill_value=0
+        rows = table.reindex(_county_order(long["county"]), fill_value=0)
+        out[category] = _with_total(
+            rows.reindex(columns=_category_columns(category, rows), fill_value=0), total
         )
-        rows.loc[total] = rows.sum()
-        out[category] = rows
     return out
+
+
+def township_tables(inputs: CoverageInputs) -> dict[str, dict[str, pd.DataFrame]]:
+    """Per reported category and county: rows = its townships then the county (as total);
+    the columns of ``category_tables``."""
+    long = counts(inputs, TOWNSHIP)
+    out: dict[str, dict[str, pd.DataFrame]] = {}
+    for category in reported_categories():
+        table = _wide(long, f"category:{category}", TOWNSHIP)
+        if table.empty:
+            continue
+        columns = _category_columns(category, table)
+        out[category] = {}
+        for county in _county_order(table.index.get_level_values("county").to_series()):
+            if county not in table.index.get_level_values("county"):
+                continue
+            rows = table.loc[county].reindex(columns=columns, fill_value=0)
+            rows = rows.sort_index(key=lambda s: pinyin_key(s.to_series()).to_numpy())
+            rows.loc[county] = rows.sum()
+            out[category][county] = rows.astype(int)
+    return out
+
+
+def benefit_tables(inputs: CoverageInputs, long: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Per benefit some reported category grounds: rows = counties then the city total; columns
+    entitled, receiving (children due it through any grounding category, and those receiving it)."""
+    long = counts(inputs, COUNTY) if long is None else long
+    total = settings()["report"]["total_row"]
+    out = {}
+    for benefit in shown_benefits():
+        table = _wide(long, f"benefit:{benefit}", COUNTY)
+        if table.empty:
+            continue
+        rows = table.reindex(_county_order(long["county"]), fill_value=0)
+        out[benefit] = _with_total(rows.reindex(columns=list(KINDS), fill_value=0), total)
+    return out
+
+
+def county_gaps(inputs: CoverageInputs) -> pd.DataFrame:
+    """Per configured county: children due at least one benefit the report shows (``due``), and
+    those of them missing at least one (``gap``): the map's figures."""
+    rows = _counted(inputs)
+    benefit = rows["subject"].str.startswith("benefit:")
+    due = rows[benefit & (rows["measure"] == "entitled")]
+    receiving = rows[benefit & (rows["measure"] == "receiving")]
+    missing = due.merge(receiving, on=["child_id", "subject"], how="left", indicator=True)
+    missing = missing.loc[missing["_merge"] == "left_only", "child_id"]
+    county = _places(inputs).set_index("child_id")["county"]
+    names = list(settings()["counties"].values())
+    return (
+        pd.DataFrame(
+            {
+                "due": due["child_id"].drop_duplicates().map(county).value_counts(),
+                "gap": missing.drop_duplicates().map(county).value_counts(),
+            }
+        )
+        .reindex(names, fill_value=0)
+        .fillna(0)
+        .astype(int)
+    )
+
+
+def trends(inputs: CoverageInputs) -> pd.DataFrame:
+    """City totals per published sync (rows, in sync order) × (subject, measure): the earlier
+    syncs' from ``history``, this sync's counted now. A sync without history rows is absent."""
+    now = history_rows(inputs)
+    earlier = inputs.history if inputs.history is not None else now.iloc[:0]
+    published = set(inputs.published) - {inputs.sync_id}
+    earlier = earlier[earlier["sync_id"].isin(published)]
+    rows = pd.concat([earlier, now], ignore_index=True)
+    table = rows.pivot_table(
+        index="sync_id", columns=["subject", "measure"], values="children", aggfunc="sum", fill_value=0
+    )
+    return table.sort_index().astype(int)
+
+
+def previous_sync(inputs: CoverageInputs) -> int | None:
+    """The published sync before this one, None on a first sync."""
+    earlier = [s for s in inputs.published if s < inputs.sync_id]
+    return max(earlier) if earlier else None
 
 
 def reported_alerts(inputs: CoverageInputs) -> pd.DataFrame:
@@ -144,20 +302,23 @@ def reported_alerts(inputs: CoverageInputs) -> pd.DataFrame:
     return inputs.alerts[access.shareable(inputs.alerts)]
 
 
-def alert_changes(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Series]:
-    """Per alert code: raised in this sync, resolved in it, still open from before; and which
-    rows are sensitive (the code can be restricted, or some row of it is)."""
+def alert_changes(inputs: CoverageInputs, syncs: Sequence[int] = ()) -> tuple[pd.DataFrame, pd.Series]:
+    """Per alert code: raised in this sync, resolved in it, still open from before, and for each
+    of ``syncs`` the alerts open at it (raised by then, not resolved by then); and which rows
+    are sensitive (the code can be restricted, or some row of it is)."""
     a = reported_alerts(inputs)
     s = inputs.sync_id
+    resolved = a["resolved_sync"].where(a["status"] == "resolved")
     flags = pd.DataFrame(
         {
             "alert": a["alert"],
             "raised": a["first_raised"] == s,
-            "resolved": (a["status"] == "resolved") & (a["resolved_sync"] == s),
+            "resolved": resolved == s,
             "still_open": (a["status"] == "open") & (a["first_raised"] < s),
+            **{then: (a["first_raised"] <= then) & ~(resolved <= then) for then in syncs},
         }
     )
-    counts = flags.groupby("alert")[["raised", "resolved", "still_open"]].sum()
+    counts = flags.groupby("alert")[["raised", "resolved", "still_open", *syncs]].sum()
     order = [c for c in inputs.texts if c in counts.index] + sorted(set(counts.index) - set(inputs.texts))
     counts = counts.reindex(order)
     restricted_rows = a.loc[a["restricted"].astype("boolean").fillna(True).astype(bool), "alert"]

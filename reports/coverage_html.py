@@ -1,11 +1,17 @@
-"""coverage_report.html: one self-contained page (inline CSS and SVG, no script, no network)."""
+"""coverage_report.html: one self-contained page (inline CSS and SVG, no script, no network).
+
+Compact by design: the gap (应享 − 实享) heads each benefit, categories and benefits are
+small multiples side by side, each with a small trend line over every published sync,
+townships fold away behind their county, and a map of the five counties shows where
+the gaps are. Every count involving restricted children goes through
+``reports.disclosure.suppress`` with the sums the page shows, so no hidden cell comes back
+as a difference.
+"""
 
 from __future__ import annotations
 
-import numbers
 import os
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from string import Template
@@ -13,26 +19,32 @@ from string import Template
 import pandas as pd
 
 from reports import coverage
+from reports import coverage_quality as quality
 from reports.config import settings
 from reports.coverage import CoverageInputs
 from reports.disclosure import shown, suppress
-from reports.display import county_labels, sort_by_place
-from reports.svg import bar_chart
+from reports.markup import Html, counts_shown, note, rate, table
+from reports.svg import choropleth, map_source, sparkline
 
 TEMPLATE = Path(__file__).with_name("coverage_report.html")
+WIDE_AFTER = 2  # a category table with more benefits than this takes the page's width
 
 
 def write_coverage_report(path: Path, report: CoverageInputs) -> Path:
     """Write the report; it holds counts only, small ones involving restricted children hidden."""
     labels = _labels()
-    tables = coverage.category_tables(report)
+    long = coverage.counts(report, coverage.COUNTY)
+    tables = coverage.category_tables(report, long)
+    benefits = coverage.benefit_tables(report, long)
+    trend = _Trend(report)
     sections = [
-        ("overview", _overview(report, tables)),
+        ("overview", _overview(report, tables, trend)),
+        ("benefits", _benefits(report, benefits, trend)),
         ("coverage", _coverage(report, tables)),
-        ("changes", _changes(report)),
-        ("sources", _sources(report)),
-        ("linkage", _linkage(report)),
-        ("organisation", _organisation(report)),
+        ("changes", _changes(report, trend)),
+        ("sources", quality.sources(report)),
+        ("linkage", quality.linkage(report)),
+        ("organisation", quality.organisation(report)),
     ]
     names = labels["sections"]
     body = "\n".join(
@@ -56,88 +68,73 @@ def _labels() -> dict:
     return settings()["report"]["labels"]
 
 
-def _sensitive_categories(categories: Sequence[str]) -> pd.Series:
-    return pd.Series(
-        [c in settings()["access"]["sensitive_categories"] for c in categories], index=categories
-    )
+def _sensitive_category(category: str) -> bool:
+    return category in settings()["access"]["sensitive_categories"]
 
 
-# --- building blocks ---------------------------------------------------------
+def _value(v: object) -> int | None:
+    return None if v is pd.NA or v is None else int(v)
 
 
-def _table(
-    rows: pd.DataFrame, corner: str, total: str | None = None, text_columns: frozenset | set = frozenset()
-) -> str:
-    """A frame of display strings as an HTML table; its index is the first column.
-
-    Cells are right-aligned figures unless their column is in text_columns. A column named
-    by a (group, name) tuple goes under its group's header, spanning a second header row.
-    """
-    head = _head([corner, *rows.columns])
-    kinds = ["" if c in text_columns else ' class="num"' for c in rows.columns]
-    body = []
-    for label, cells in rows.iterrows():
-        css = ' class="total"' if total is not None and label == total else ""
-        tds = "".join(f"<td{k}>{escape(str(c))}</td>" for k, c in zip(kinds, cells, strict=True))
-        body.append(f"<tr{css}><td>{escape(str(label))}</td>{tds}</tr>")
-    return f'<div class="wrap"><table><thead>{head}</thead><tbody>{"".join(body)}</tbody></table></div>'
-
-
-def _head(headers: list) -> str:
-    """Header rows: one, or two when some headers are (group, name) tuples."""
-    if not any(isinstance(h, tuple) for h in headers):
-        return "<tr>" + "".join(f"<th>{escape(str(h))}</th>" for h in headers) + "</tr>"
-    top, sub = [], []
-    for h in headers:
-        if not isinstance(h, tuple):
-            top.append([f'<th rowspan="2">{escape(str(h))}</th>', None, 1])
+def _with_gaps(counts: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[str, list[str]]]]:
+    """Each ``entitled[:b]`` / ``receiving[:b]`` pair with its ``gap[:b]`` column after them, and
+    the sums (entitled = receiving + gap) suppression must close."""
+    out, sums = counts.copy(), []
+    for col in counts.columns:
+        if col.partition(":")[0] != "entitled":
             continue
-        group, name = h
-        if top and top[-1][1] == group:
-            top[-1][2] += 1
-        else:
-            top.append([None, group, 1])
-        sub.append(f"<th>{escape(str(name))}</th>")
-    cells = [
-        cell if cell is not None else f'<th colspan="{span}" class="group">{escape(str(group))}</th>'
-        for cell, group, span in top
-    ]
-    return f"<tr>{''.join(cells)}</tr><tr>{''.join(sub)}</tr>"
+        suffix = col[len("entitled") :]
+        out[f"gap{suffix}"] = counts[col] - counts[f"receiving{suffix}"]
+        sums.append((col, [f"receiving{suffix}", f"gap{suffix}"]))
+    return out, sums
 
 
-def _counts_shown(counts: pd.DataFrame) -> pd.DataFrame:
-    return counts.astype(object).map(shown)
+def _of(gap: object, due: object) -> str:
+    return f"{shown(gap)}／{shown(due)}"
 
 
-def _rate(part: pd.Series, whole: pd.Series) -> pd.Series:
-    """part / whole as a percentage; '—' when either is hidden or whole is 0."""
-    out = []
-    for p, w in zip(part, whole, strict=True):
-        hidden = p is pd.NA or w is pd.NA
-        out.append("—" if hidden or not w else f"{p / w:.1%}")
-    return pd.Series(out, index=part.index)
+class _Trend:
+    """City totals over every published sync, for the small trend lines."""
 
+    def __init__(self, report: CoverageInputs) -> None:
+        self.table = coverage.trends(report)
+        dates = report.published
+        self.points = [
+            f"第 {s} 次同步" + (f"（{dates[s].isoformat()}）" if s in dates else "") for s in self.table.index
+        ]
 
-def _series(counts: pd.DataFrame, columns: dict[str, str]) -> dict[str, list[int | None]]:
-    """Chart series (legend -> values) from suppressed counts; hidden cells become None."""
-    return {name: [None if v is pd.NA else int(v) for v in counts[col]] for col, name in columns.items()}
+    def series(self, subject: str, measure: str, sensitive: bool) -> list[int | None]:
+        if (subject, measure) not in self.table:
+            return [0] * len(self.table)
+        values = self.table[(subject, measure)]
+        hidden = suppress(values.to_frame("n"), pd.Series(sensitive, index=values.index))["n"]
+        return [_value(v) for v in hidden]
 
+    def gap(self, subject: str, sensitive: bool) -> list[int | None]:
+        """entitled − receiving per sync, hidden where it (or a count it comes from) is small."""
+        pair = {m: self.series(subject, m, False) for m in coverage.KINDS}
+        frame = pd.DataFrame(pair, index=self.table.index)
+        frame, sums = _with_gaps(frame)
+        hidden = suppress(frame, pd.Series(sensitive, index=frame.index), sums=sums)
+        return [_value(v) for v in hidden["gap"]]
 
-def _note(text: str) -> str:
-    return f'<p class="note">{escape(text)}</p>'
+    def line(self, series: Mapping[str, Sequence[int | None]], caption: str) -> Html:
+        return Html(sparkline(self.points, series, settings()["report"]["palette"], caption))
+
+    def note(self) -> str:
+        labels = _labels()
+        if len(self.points) < 2:
+            return note(labels["trend_first"])
+        return note(labels["trend_note"].format(first=self.points[0]))
 
 
 # --- sections ----------------------------------------------------------------
 
 
-def _overview(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
+def _overview(report: CoverageInputs, tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
     labels = _labels()
     names = settings()["categories"]
     total = settings()["report"]["total_row"]
-    per_category = pd.DataFrame(
-        {c: tables[c].loc[total, ["found", "registered"]] for c in tables}, index=["found", "registered"]
-    ).T
-    per_category = suppress(per_category, _sensitive_categories(list(per_category.index)))
     figures = {
         labels["children_total"]: len(report.children),
         **{names[c]: tables[c].loc[total, "found"] for c in ("distressed", "left_behind") if c in tables},
@@ -151,191 +148,193 @@ def _overview(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
         for k, v in cards.items()
     )
     html += "</div>"
-    if len(per_category):
-        chart_labels = [names[c] for c in per_category.index]
-        series = _series(per_category, {"found": labels["found"], "registered": labels["registered"]})
-        html += bar_chart(chart_labels, series, labels["sections"]["overview"])
-    return html
+    return html + '<div class="split">' + _map(report) + _category_summary(tables, trend) + "</div>"
+
+
+def _category_summary(tables: dict[str, pd.DataFrame], trend: _Trend) -> str:
+    """Per category: found, registered and its rate (or that it has no register), trend."""
+    labels = _labels()
+    names = settings()["categories"]
+    total = settings()["report"]["total_row"]
+    rows = {}
+    for category, counts in tables.items():
+        sensitive = _sensitive_category(category)
+        city = suppress(counts.loc[[total]], pd.Series(sensitive, index=[total])).loc[total]
+        registered = coverage.has_register(category)
+        subject = f"category:{category}"
+        series = {labels["found"]: trend.series(subject, "found", sensitive)}
+        if registered:
+            series[labels["registered"]] = trend.series(subject, "registered", sensitive)
+        rows[names[category]] = {
+            labels["found"]: shown(city["found"]),
+            labels["registered"]: shown(city["registered"]) if registered else labels["no_register"],
+            labels["registered_rate"]: rate(city[["registered"]], city[["found"]]).iloc[0]
+            if registered
+            else "—",
+            labels["trend"]: trend.line(series, names[category]),
+        }
+    if not rows:
+        return ""
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    return "<div>" + table(frame, labels["category"], css="summary") + trend.note() + "</div>"
+
+
+def _map(report: CoverageInputs) -> str:
+    """The counties shaded by the share of children due a benefit who miss one."""
+    labels = _labels()
+    conf = settings()["report"]
+    gaps = coverage.county_gaps(report)
+    # 困境儿童 grounds benefits shown here: every figure can involve restricted children
+    hidden = suppress(gaps, pd.Series(True, index=gaps.index))
+    names = settings()["counties"]
+    values = {}
+    for code, name in names.items():
+        gap, due = hidden.loc[name, "gap"], hidden.loc[name, "due"]
+        share = None if gap is pd.NA or due is pd.NA or not due else int(gap) / int(due)
+        values[code] = (share, labels["map_label"].format(county=name, gap=shown(gap), due=shown(due)))
+    source = map_source()
+    return (
+        '<figure class="mapbox">'
+        + choropleth(values, conf["map_colours"], conf["map_missing"], labels["map_caption"])
+        + f"<figcaption>{escape(labels['map_caption'])}。{escape(labels['map_legend'])}"
+        + _legend(conf["map_colours"])
+        + f"<br>{escape(labels['map_source'].format(**source))}</figcaption></figure>"
+    )
+
+
+def _legend(colours: Sequence[str]) -> str:
+    n = len(colours)
+    return (
+        '<span class="legend">'
+        + "".join(
+            f'<i style="background:{c}"></i>{100 * i // n}–{100 * (i + 1) // n}%'
+            for i, c in enumerate(colours)
+        )
+        + "</span>"
+    )
+
+
+def _benefits(report: CoverageInputs, benefits: dict[str, pd.DataFrame], trend: _Trend) -> str:
+    """One card per benefit: the gap in large, 应享 and 实享 under it, its trend, its counties."""
+    labels = _labels()
+    total = settings()["report"]["total_row"]
+    cards = []
+    for benefit, counts in benefits.items():
+        sensitive = coverage.sensitive_benefit(benefit)
+        with_gap, sums = _with_gaps(counts)
+        hidden = suppress(with_gap, pd.Series(sensitive, index=counts.index), total=total, sums=sums)
+        city = hidden.loc[total]
+        name = coverage.benefit_label(report, benefit)
+        rows = counts_shown(hidden[["gap", "entitled", "receiving"]])
+        rows.columns = [labels["gap"], labels["entitled"], labels["receiving"]]
+        line = trend.line({labels["gap"]: trend.gap(f"benefit:{benefit}", sensitive)}, name)
+        cards.append(
+            f'<div class="panel"><h3>{escape(name)}</h3>'
+            f'<div class="headline"><span class="gap">{escape(shown(city["gap"]))}</span>'
+            f'<span class="k">{escape(labels["gap"])}</span>'
+            f'<span class="sub">{escape(labels["entitled"])} {escape(shown(city["entitled"]))} · '
+            f"{escape(labels['receiving'])} {escape(shown(city['receiving']))}</span>{line}</div>"
+            + table(rows, labels["county"], total=total, css="compact")
+            + "</div>"
+        )
+    return (
+        note(labels["benefit_note"]) + trend.note() + '<div class="grid narrow">' + "".join(cards) + "</div>"
+    )
+
+
+def _category_rows(
+    report: CoverageInputs,
+    counts: pd.DataFrame,
+    sensitive: bool,
+    total: str,
+    hidden: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A category's counts as shown (found, registered, rate, per benefit 缺口／应享), and which
+    cells were hidden (for the townships of a county)."""
+    labels = _labels()
+    with_gap, sums = _with_gaps(counts)
+    suppressed = suppress(
+        with_gap, pd.Series(sensitive, index=counts.index), total=total, sums=sums, hidden=hidden
+    )
+    rows = pd.DataFrame(index=counts.index)
+    rows[labels["found"]] = suppressed["found"].map(shown)
+    if "registered" in counts:
+        rows[labels["registered"]] = suppressed["registered"].map(shown)
+        rows[labels["registered_rate"]] = rate(suppressed["registered"], suppressed["found"])
+    for col in counts.columns:
+        kind, _, benefit = col.partition(":")
+        if kind == "entitled":
+            header = (coverage.benefit_label(report, benefit), labels["gap_of"])
+            rows[header] = [
+                _of(g, e) for g, e in zip(suppressed[f"gap:{benefit}"], suppressed[col], strict=True)
+            ]
+    return rows, suppressed.isna()
 
 
 def _coverage(report: CoverageInputs, tables: dict[str, pd.DataFrame]) -> str:
     labels = _labels()
     access = settings()["access"]
     total = settings()["report"]["total_row"]
+    townships = coverage.township_tables(report)
     html = [
-        _note(labels["category_note"]),
-        _note(labels["small_cells"].format(min_cell=access["min_cell"], label=access["small_cell_label"])),
+        note(labels["category_note"]),
+        note(labels["small_cells"].format(min_cell=access["min_cell"], label=access["small_cell_label"])),
     ]
+    cards = []
     for category, counts in tables.items():
-        sensitive = category in access["sensitive_categories"]
-        hidden = suppress(counts, pd.Series(sensitive, index=counts.index), total=total)
-        headers: dict[str, str | tuple[str, str]] = {
-            "found": labels["found"],
-            "registered": labels["registered"],
-        }
-        for col in counts.columns[2:]:
-            kind, _, benefit = col.partition(":")
-            headers[col] = (coverage.benefit_label(report, benefit), labels[kind])
-        rows = _counts_shown(hidden)[list(headers)]
-        rows.insert(2, labels["registered_rate"], _rate(hidden["registered"], hidden["found"]))
-        rows.columns = [headers.get(c, c) for c in rows.columns]
+        sensitive = _sensitive_category(category)
         name = settings()["categories"][category]
-        html.append(f"<h3>{escape(name)}</h3>")
-        html.append(_table(rows, labels["county"], total=total))
-        charted = {
-            c: h if isinstance(h, str) else "·".join(h)
-            for c, h in headers.items()
-            if not c.startswith("entitled:")
-        }
-        html.append(bar_chart(list(hidden.index[:-1]), _series(hidden.iloc[:-1], charted), name))
-    return "\n".join(html)
+        rows, hidden = _category_rows(report, counts, sensitive, total)
+        benefits = sum(c.startswith("entitled:") for c in counts.columns)
+        wide = " wide" if benefits > WIDE_AFTER else ""
+        card = [f'<div class="panel{wide}"><h3>{escape(name)}</h3>']
+        if not coverage.has_register(category):
+            card.append(note(labels["no_register_note"].format(basis=labels["no_register_basis"])))
+        card.append(table(rows, labels["county"], total=total, css="compact"))
+        card.append(_townships(report, townships.get(category, {}), hidden, sensitive))
+        cards.append("".join(card) + "</div>")
+    return "\n".join(html) + '<div class="grid">' + "".join(cards) + "</div>"
 
 
-def _changes(report: CoverageInputs) -> str:
+def _townships(
+    report: CoverageInputs, by_county: dict[str, pd.DataFrame], county_hidden: pd.DataFrame, sensitive: bool
+) -> str:
+    """Behind each county, its townships: the county's row is their total, hidden as in the
+    county table (so a township figure never completes a county the county table hides)."""
     labels = _labels()
-    counts, sensitive = coverage.alert_changes(report)
+    parts = []
+    for county, counts in by_county.items():
+        with_gap, _ = _with_gaps(counts)
+        forced = county_hidden.reindex(index=[county], columns=with_gap.columns, fill_value=False)
+        rows, _ = _category_rows(report, counts, sensitive, county, hidden=forced)
+        parts.append(
+            f"<details><summary>{escape(county)} {escape(labels['townships'])}（{len(rows) - 1}）</summary>"
+            + table(rows, labels["township"], total=county, css="compact")
+            + "</details>"
+        )
+    return '<div class="townships">' + "".join(parts) + "</div>"
+
+
+def _changes(report: CoverageInputs, trend: _Trend) -> str:
+    labels = _labels()
+    syncs = list(trend.table.index)
+    counts, sensitive = coverage.alert_changes(report, syncs)
     if counts.empty:
-        return _note(labels["none"])
-    hidden = suppress(counts, sensitive)
-    columns = {c: labels[c] for c in ("raised", "resolved", "still_open")}
-    rows = _counts_shown(hidden).rename(columns=columns)
-    return _table(rows, labels["alert"]) + bar_chart(
-        list(hidden.index), _series(hidden, columns), labels["sections"]["changes"]
+        return note(labels["none"])
+    previous = coverage.previous_sync(report)
+    first = previous is None
+    # On a first sync nothing can be resolved or still open: those columns are left out, and
+    # the alerts open now are the raised ones. Otherwise the open counts of this sync and the
+    # one before are sums of the columns shown.
+    columns = ["raised"] if first else ["raised", "resolved", "still_open"]
+    sums = (
+        [] if first else [(report.sync_id, ["raised", "still_open"]), (previous, ["still_open", "resolved"])]
     )
-
-
-def _sources(report: CoverageInputs) -> str:
-    labels = _labels()
-    names = settings()["sources"]
-    quality, sensitive = coverage.source_quality(report)
-    hidden = suppress(quality, sensitive)
-    columns = ["files", "rows_read", "rows_staged", "rows_quarantined"]
-    rows = _counts_shown(hidden[columns])
-    rows.loc[quality["files"] == 0, "files"] = labels["not_supplied"]
-    rows[labels["id_valid_rate"]] = _rate(hidden["id_valid"], hidden["id_rows"])
-    rows = rows.rename(columns={c: labels[c] for c in columns})
-    rows.index = [names.get(s, s) for s in rows.index]
-    html = [_table(rows, "")]
-
-    statuses, sensitive = coverage.id_status_table(report)
-    if not statuses.empty:
-        id_rows = _counts_shown(suppress(statuses, sensitive))
-        id_rows.columns = [labels["id_statuses"].get(c, c) for c in id_rows.columns]
-        id_rows.index = [names.get(s, s) for s in id_rows.index]
-        html.append(_table(id_rows, labels["id_status"]))
-    html.append(_expectations(report.expectations))
-    return "\n".join(html)
-
-
-# The sentence the expectations module stores as ``observed``: "35 of 795 non-NULL values fail
-# (95.6% pass, need ≥ 30.0%)". Only its two rates are shown, never the sentence itself.
-_OBSERVED_RATE = re.compile(r"\((\d{1,3}(?:\.\d+)?%) (?:pass|present), need ≥ (\d{1,3}(?:\.\d+)?%)\)")
-_OBSERVED_EMPTY = re.compile(r"^all \d+ rows NULL: nothing to check$")
-
-
-def _observed(value: object) -> str:
-    """An expectation's observed value: a number, or the rates parsed out of the stored summary.
-
-    Anything else is not printed: it could be a row's content.
-    """
-    labels = _labels()
-    if isinstance(value, str):
-        rate = _OBSERVED_RATE.search(value)
-        if rate:
-            return labels["observed_rate"].format(rate=rate[1], need=rate[2])
-        return labels["observed_empty"] if _OBSERVED_EMPTY.match(value) else labels["observed_hidden"]
-    if isinstance(value, bool) or not isinstance(value, numbers.Number) or value != value:
-        return labels["observed_hidden"] if value is not None else ""
-    return f"{value:,}" if isinstance(value, numbers.Integral) else f"{value:,.4g}"
-
-
-def _check_names(results: pd.DataFrame) -> pd.Series:
-    """Expectation names as shown: a restricted source's are numbered instead (they name what the
-    source records, e.g. its diagnosis column)."""
-    restricted = results["suite"].isin(settings()["access"]["restricted_sources"])
-    numbered = results.loc[restricted].groupby("suite").cumcount() + 1
-    names = results["expectation"].astype(str)
-    label = _labels()["restricted_check"]
-    names[restricted] = [label.format(n=n) for n in numbered]
-    return names
-
-
-def _expectations(results: pd.DataFrame) -> str:
-    """Checks per suite (passed, failed), then each failed check with what was observed."""
-    labels = _labels()
-    ok = results["success"].astype(bool)
-    summary = _note(labels["expectations_summary"].format(n=len(results), failed=int((~ok).sum())))
-    if results.empty:
-        return summary
-    suites = labels["suites"]
-    suite = results["suite"].astype(str)
-    shown_suite = pd.Series([suites.get(s) or coverage.source_label(s) for s in suite], index=results.index)
-    per_suite = (
-        pd.DataFrame({"suite": suite, "passed": ok, "failed": ~ok})
-        .groupby("suite", sort=False)[["passed", "failed"]]
-        .sum()
-        .astype(int)
-    )
-    per_suite = per_suite.reindex([s for s in _suite_order(list(per_suite.index))])
-    per_suite.index = [suites.get(s) or coverage.source_label(s) for s in per_suite.index]
-    counts = per_suite.map(lambda n: f"{n:,}").rename(
-        columns={"passed": labels["passed"], "failed": labels["failed"]}
-    )
-    html = summary + _table(counts, labels["suite"])
-    if (~ok).any():
-        failed = pd.DataFrame(
-            {
-                labels["expectation"]: _check_names(results)[~ok],
-                labels["observed"]: results.loc[~ok, "observed"].map(_observed),
-            }
-        )
-        failed.index = shown_suite[~ok]
-        html += f"<h3>{escape(labels['failed_checks'])}</h3>"
-        html += _table(failed, labels["suite"], text_columns={labels["expectation"]})
-    return html
-
-
-def _suite_order(suites: list[str]) -> list[str]:
-    """Sources in the configured order, then any other suite (the registry's) as found."""
-    known = [s for s in settings()["sources"] if s in suites]
-    return known + [s for s in suites if s not in known]
-
-
-def _linkage(report: CoverageInputs) -> str:
-    labels = _labels()
-    per_child = coverage.records_per_child(report).to_frame(labels["children"])
-    html = [f"<h3>{escape(labels['records'])}</h3>", _table(_counts_shown(per_child), labels["records"])]
-    series = _series(per_child, {labels["children"]: labels["children"]})
-    html.append(bar_chart(list(per_child.index), series, labels["records"]))
-    html.append(_note(f"{labels['review_queue']}：{shown(report.review_queue)}"))
-    pairs, sensitive = coverage.links_by_source_pair(report)
-    if len(pairs):
-        counts = suppress(pairs[["children"]], sensitive)
-        rows = _counts_shown(counts).rename(columns={"children": labels["children"]})
-        rows.insert(0, labels["source_b"], pairs["source_system_b"])
-        rows.index = pairs["source_system_a"]
-        html.append(_table(rows, labels["source_a"], text_columns={labels["source_b"]}))
-    return "\n".join(html)
-
-
-def _organisation(report: CoverageInputs) -> str:
-    labels = _labels()
-    found = coverage.unstaffed_places(report)
-    if found is None:
-        return _note(labels["no_staff"])
-    townships, villages = found
-    html = []
-    for title, places in (
-        (labels["townships_without_staff"], townships),
-        (labels["villages_without_supervisor"], villages),
-    ):
-        html.append(f"<h3>{escape(title)}（{len(places):,}）</h3>")
-        if places.empty:
-            html.append(_note(labels["none"]))
-            continue
-        named = sort_by_place(places).assign(county_code=county_labels(places["county_code"]))
-        items = "".join(
-            f"<li>{escape(' '.join(str(v) for v in row))}</li>" for row in named.itertuples(index=False)
-        )
-        html.append(f'<ul class="places">{items}</ul>')
-    return "\n".join(html)
+    sums = [(whole, parts) for whole, parts in sums if whole in counts]
+    hidden = suppress(counts[[*columns, *syncs]], sensitive, sums=sums)
+    rows = counts_shown(hidden[columns]).rename(columns={c: labels[c] for c in columns})
+    rows[labels["open_trend"]] = [
+        trend.line({labels["still_open"]: [_value(v) for v in hidden.loc[a, syncs]]}, a) for a in hidden.index
+    ]
+    html = note(labels["first_sync"]) if first else ""
+    return html + table(rows, labels["alert"], css="compact")

