@@ -59,8 +59,10 @@ def linked_children(
 
 
 @dg.asset(group_name=GROUP, description="Categories, entitlements and gap alerts.")
-def policy_results(linked_children: steps.SyncRef, warehouse: Warehouse) -> dg.Output[steps.SyncRef]:
-    metadata = _guarded(warehouse, linked_children, steps.policy_step)
+def policy_results(
+    linked_children: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
+) -> dg.Output[steps.SyncRef]:
+    metadata = _guarded(warehouse, linked_children, steps.policy_step, settings.confirm_drop)
     return dg.Output(linked_children, metadata=metadata)
 
 

@@ -257,6 +257,17 @@ SYNCS = Table(
         ),
         ("missing_sources", STR, "comma-joined source systems with no file in this sync"),
         ("message", STR, "why a sync failed; never personal data"),
+        (
+            "incomplete_sources",
+            STR,
+            "comma-joined source systems that did not arrive whole: their alerts are neither raised nor closed",
+        ),
+        (
+            "completeness",
+            JSON,
+            "per source: whole, the figures judged (files, files_with_rows, rows_read, fields) and the reasons",
+        ),
+        ("confirmed_drops", STR, "comma-joined source systems whose drop in rows the operator confirmed"),
     ),
     ("sync_id",),
 )
@@ -404,7 +415,12 @@ GAP_ALERTS = Table(
         ("restricted", BOOL, "the reason reveals health_conditions data"),
         ("first_raised", INT, "sync that first raised it"),
         ("last_seen", INT, "latest sync in which the condition held"),
-        ("status", STR, "open / resolved"),
+        (
+            "status",
+            STR,
+            "open / resolved / held (kept back from every department: its source did not arrive whole, "
+            "or a near-miss record waits in the review queue)",
+        ),
         ("resolved_sync", INT, "sync that resolved it"),
     ),
     ("alert_id",),
@@ -424,6 +440,12 @@ REVIEW_PAIRS = Table(
         ("levels", JSON, "comparison → level label"),
         ("decision", STR, "NULL until reviewed; same / different"),
         ("sync_id", INT, "sync that queued it"),
+        (
+            "holds_alert",
+            STR,
+            "comma-joined alert_ids held until this pair is decided (a near-miss record would satisfy "
+            "them); such pairs are reviewed first",
+        ),
     ),
     ("pair_id",),
 )
