@@ -22,9 +22,10 @@ from pipelines.memory import release_memory
 from policy import CHILD_COLUMNS, RECORD_COLUMNS, apply_policy, load_rules, merge_alert_history
 from policy.completeness import FileFacts, Verdict, judge
 from policy.near_miss import near_misses
+from values.reference import source_names
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame, replace_frame
-from warehouse.ledger import SyncRef, source_counts, update_sync
+from warehouse.ledger import SyncFailed, SyncRef, source_counts, update_sync
 from warehouse.schema import BUILD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ def policy_step(engine: sa.Engine, ref: SyncRef, confirmed_drops: Iterable[str] 
     """
     release_memory()
     confirmed = sorted(set(confirmed_drops))
+    unknown = set(confirmed) - set(source_names())
+    if unknown:
+        raise SyncFailed(f"confirm_drop names no source system: {', '.join(sorted(unknown))}")
     rules = load_rules(ref.as_of)
     # Only the columns the rules read: the staged rows' other columns (names, pinyin,
     # free text) were most of this step's memory and reading time.
