@@ -15,7 +15,9 @@ value):
 - ``file_without_rows``: more files without a data row than in the baseline (a
   header and nothing under it);
 - ``column_missing``: a file lacks a field that every file of the baseline carried;
-- ``rows_dropped``: fewer rows read than ``min_row_share`` of the baseline's.
+- ``rows_dropped``: fewer rows read than ``min_row_share`` of the baseline's;
+- ``rows_quarantined``: as many rows read, but fewer staged than ``min_row_share`` of
+  the baseline's (the rest quarantined: a file whose cells no longer parse).
 
 The operator may confirm an expected drop for a source: the reasons
 ``CONFIRMABLE`` names then no longer make it incomplete. A refused or blocked
@@ -83,6 +85,7 @@ def figures(counts: Mapping[str, Any], files: Iterable[FileFacts]) -> dict[str, 
         "files": int(counts.get("files", 0) or 0),
         "files_with_rows": len(with_rows),
         "rows_read": int(counts.get("rows_read", 0) or 0),
+        "rows_staged": int(counts.get("rows_staged", 0) or 0),
         "fields": sorted(common),
     }
 
@@ -162,11 +165,21 @@ def _faults(
             )
         )
     share = float(settings()["min_row_share"])
-    if not emptied and rows_before > 0 and now["rows_read"] < share * rows_before:
+    dropped = now["rows_read"] < share * rows_before
+    if not emptied and dropped:
         faults.append(
             (
                 "rows_dropped",
                 f"{now['rows_read']} rows read, below {share:.0%} of the {rows_before} of sync {baseline_sync}",
+            )
+        )
+    staged_before = int(before.get("rows_staged", 0) or 0)
+    if not emptied and not dropped and now["rows_staged"] < share * staged_before:
+        faults.append(
+            (
+                "rows_quarantined",
+                f"{now['rows_staged']} rows staged, below {share:.0%} of the {staged_before} of sync "
+                f"{baseline_sync}; the rest quarantined",
             )
         )
     return faults

@@ -29,7 +29,7 @@ def _files(*rows: int, fields: frozenset[str] = FIELDS) -> list[FileFacts]:
 
 
 def _counts(rows: int, files: int, **more: object) -> dict:
-    return {EDU: {"files": files, "rows_read": rows, **more}}
+    return {EDU: {"files": files, "rows_read": rows, "rows_staged": rows, **more}}
 
 
 def _baseline() -> list[tuple[int, dict]]:
@@ -66,6 +66,7 @@ def test_the_same_delivery_again_is_whole() -> None:
         (_counts(300, 3, blocked="id_validity_floor failed"), _files(100, 100, 100), "blocked"),
         (_counts(200, 3), _files(100, 100, 0), "file_without_rows"),
         (_counts(140, 3), _files(100, 20, 20), "rows_dropped"),
+        (_counts(300, 3, rows_staged=100), _files(100, 100, 100), "rows_quarantined"),
     ],
 )
 def test_each_fault_makes_the_source_incomplete(counts, files, code) -> None:
