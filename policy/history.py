@@ -14,7 +14,9 @@ Two things keep an alert back (``held``: in no department's list) instead:
 
 - its rule reads a source that did not arrive whole (``frozen`` alert codes,
   registry.md): an alert open before stays open, any other raised now is held, and
-  nothing of that code is closed — an alert not raised now stays as it was;
+  nothing of that code is closed — an alert not raised now stays as it was, except
+  that one whose child is not in this sync's registry (its only records were in the
+  missing delivery) is held: no department can be sent a child the registry lacks;
 - a near-miss record would satisfy it (``near_miss`` alert_ids): held until the
   reviewer decides the pair; then released (open) or, the records merged, closed.
 """
@@ -36,11 +38,13 @@ def merge_alert_history(
     sync_id: int,
     frozen: Collection[str] = (),
     near_miss: Collection[str] = (),
+    children: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Full gap_alerts rows after ``sync_id``, from the previous table and this sync's alerts.
 
     ``frozen``: alert codes whose rule reads an incomplete source; ``near_miss``:
-    alert_ids with a near-miss record waiting in the review queue.
+    alert_ids with a near-miss record waiting in the review queue; ``children``: the
+    child_ids of this sync (when given, a frozen open alert of another child is held).
     """
     columns = GAP_ALERTS.column_names
     now = current.assign(first_raised=sync_id, last_seen=sync_id, status=OPEN, resolved_sync=pd.NA).reindex(
@@ -58,8 +62,13 @@ def merge_alert_history(
     now["status"] = now["status"].where(~held, HELD)
     gone = previous[~previous["alert_id"].isin(now["alert_id"])].reindex(columns=columns)
     closing = gone["status"].isin([OPEN, HELD]) & ~gone["alert"].isin(list(frozen))
+    absent = (
+        gone["status"].eq(OPEN)
+        & ~closing
+        & ~gone["child_id"].isin(list(gone["child_id"] if children is None else children))
+    )
     gone = gone.assign(
-        status=gone["status"].where(~closing, RESOLVED),
+        status=gone["status"].where(~closing, RESOLVED).where(~absent, HELD),
         resolved_sync=gone["resolved_sync"].astype("Int64").where(~closing, sync_id),
     )
     if gone.empty:

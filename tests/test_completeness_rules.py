@@ -178,3 +178,12 @@ def test_a_near_miss_holds_until_released_or_closed() -> None:
     second = merge_alert_history(first, _alerts(("a", "not_in_school")), 2)
     assert _status(second) == {"a:not_in_school": "open", "b:not_in_school": "resolved"}
     assert second.set_index("alert_id").loc["b:not_in_school", "resolved_sync"] == 2
+
+
+def test_a_frozen_open_alert_of_a_child_no_longer_in_the_registry_is_held_not_closed() -> None:
+    first = merge_alert_history(None, _alerts(("a", "dropout"), ("b", "dropout")), 1)
+    # education did not arrive: b was held by education rows only, and is gone this sync
+    second = merge_alert_history(first, _alerts(), 2, frozen={"dropout"}, children={"a"})
+    assert _status(second) == {"a:dropout": "open", "b:dropout": "held"}
+    third = merge_alert_history(second, _alerts(("b", "dropout")), 3, children={"a", "b"})
+    assert _status(third) == {"a:dropout": "resolved", "b:dropout": "open"}

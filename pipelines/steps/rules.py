@@ -66,6 +66,7 @@ def policy_step(engine: sa.Engine, ref: SyncRef, confirmed_drops: Iterable[str] 
         ref.sync_id,
         frozen=frozen,
         near_miss=set(held["alert_id"]),
+        children=set(children["child_id"]),
     )
     if incomplete:
         log.warning("sync %s: sources not arrived whole: %s", ref.sync_id, ", ".join(incomplete))
