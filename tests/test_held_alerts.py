@@ -22,6 +22,8 @@ from openpyxl import load_workbook
 
 from ingest.tabular import decode_text
 from pipelines.cli import run_sync
+from policy import RECORD_COLUMNS, load_rules
+from policy.near_miss import near_misses
 from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
@@ -149,3 +151,44 @@ def test_the_reviewers_decision_closes_or_releases_it(near_miss_sync, tmp_path, 
     assert alerts.loc[alert_id, "status"] == status
     assert alerts.loc[alert_id, "first_raised"] == 1
     assert pair["pair_id"] not in set(_table(url2, T.REVIEW_PAIRS)["pair_id"])
+
+
+def _records(*rows: tuple[str, str, str | None, dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [{"record_id": r, "source_system": s, "child_id": c, **fields} for r, s, c, fields in rows]
+    )
+    return frame.reindex(columns=[*frame.columns, *(f for f in RECORD_COLUMNS if f not in frame)])
+
+
+def test_a_near_miss_is_a_satisfying_record_of_another_child_just_below_the_threshold():
+    """The rules file's satisfied_by, on literal records: which pairs hold which alerts."""
+    alerts = pd.DataFrame(
+        {
+            "alert_id": ["a:not_in_school", "a:medical_insurance_missing", "a:orphan_unregistered"],
+            "child_id": ["a", "a", "a"],
+            "alert": ["not_in_school", "medical_insurance_missing", "orphan_unregistered"],
+        }
+    )
+    records = _records(
+        ("ins", "health_insurance", "a", {}),
+        ("edu_in", EDU, "b", {"enrolment_status": "enrolled"}),
+        ("edu_out", EDU, "c", {"enrolment_status": "dropout"}),
+        ("ins_old", "health_insurance", "d", {"insurance_year": 2025, "insurance_status": "paid"}),
+        ("ins_now", "health_insurance", None, {"insurance_year": 2026, "insurance_status": "paid"}),
+        ("ledger", "civil_affairs_children", "e", {"ledger_categories": "poor, orphan"}),
+    )
+    pairs = pd.DataFrame(
+        {
+            "pair_id": ["p_in", "p_out", "p_old", "p_now", "p_ledger"],
+            "record_id_l": ["edu_in", "ins", "ins", "ins_now", "ins"],
+            "record_id_r": ["ins", "edu_out", "ins_old", "ins", "ledger"],
+        }
+    )
+    found = near_misses(alerts, records, pairs, load_rules(AS_OF), AS_OF)
+    assert set(zip(found["alert_id"], found["pair_id"], strict=True)) == {
+        ("a:not_in_school", "p_in"),
+        ("a:medical_insurance_missing", "p_now"),
+        ("a:orphan_unregistered", "p_ledger"),
+    }
+    same_child = records.assign(child_id="a")
+    assert near_misses(alerts, same_child, pairs, load_rules(AS_OF), AS_OF).empty
