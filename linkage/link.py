@@ -242,7 +242,7 @@ def _review_queue(
         .sort_values(["_first", "_uncertainty", "pair_id"])
         .head(config.review_max_pairs)
     )
-    band = band.assign(holds_alert=False, rank=range(1, len(band) + 1), decision=None)
+    band = band.assign(holds_alert=None, rank=range(1, len(band) + 1), decision=None)
     return band.reindex(columns=QUEUE_COLUMNS).reset_index(drop=True)
 
 

@@ -101,7 +101,9 @@ def linked_children(
 def policy_results(
     linked_children: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
 ) -> dg.Output[steps.SyncRef]:
-    step = _guarded(warehouse, linked_children, steps.policy_step, Path(settings.inbox))
+    step = _guarded(
+        warehouse, linked_children, steps.policy_step, Path(settings.inbox), settings.confirm_drop
+    )
     return dg.Output(linked_children, metadata={**step, **metadata.alert_figures(warehouse.engine())})
 
 

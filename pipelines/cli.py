@@ -16,8 +16,11 @@ from pathlib import Path
 DEMO_DIR = Path("var/demo")
 
 
-def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> int:
-    """Execute the sync job in process; returns the exit status."""
+def run_sync(
+    inbox: Path, as_of: date, warehouse: str | None, exports: Path, confirm_drop: list[str] | None = None
+) -> int:
+    """Execute the sync job in process; returns the exit status. ``confirm_drop``: sources
+    whose drop in rows the operator confirms for this sync."""
     import dagster as dg
 
     from pipelines.definitions import defs
@@ -28,7 +31,13 @@ def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> 
         print(f"childreg: inbox folder not found: {inbox}", file=sys.stderr)
         return 2
     result = defs.resolve_job_def("sync").execute_in_process(
-        resources=from_env(warehouse, inbox=str(inbox), as_of=as_of.isoformat(), exports=str(exports)),
+        resources=from_env(
+            warehouse,
+            inbox=str(inbox),
+            as_of=as_of.isoformat(),
+            exports=str(exports),
+            confirm_drop=list(confirm_drop or []) or None,
+        ),
         partition_key=partition_of(as_of),
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
@@ -76,6 +85,12 @@ def _date(text: str) -> date:
     return date.fromisoformat(text)
 
 
+def _sources() -> list[str]:
+    from values.reference import source_names
+
+    return list(source_names())
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="childreg", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -88,6 +103,14 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLAlchemy URL (default: CHILDREG_DATABASE_URL or var/childreg.duckdb)",
     )
     run.add_argument("--exports", type=Path, default=Path("var/exports"))
+    run.add_argument(
+        "--confirm-drop",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        choices=_sources(),
+        help="a source system whose drop in rows (or emptied folder) is expected this sync; repeatable",
+    )
     synth = sub.add_parser("synth", help="write a synthetic city: inbox and truth")
     synth.add_argument("--children", type=int, default=20_000)
     synth.add_argument("--seed", type=int, default=1)
@@ -116,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         print(scores)
         return 0
     if args.command == "run":
-        return run_sync(args.inbox, args.as_of, args.warehouse, args.exports)
+        return run_sync(args.inbox, args.as_of, args.warehouse, args.exports, args.confirm_drop)
     city = DEMO_DIR / "city"
     synth_city(args.children, 1, args.as_of, city)
     return run_sync(city / "inbox", args.as_of, None, DEMO_DIR / "exports")

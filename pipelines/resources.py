@@ -37,6 +37,10 @@ class SyncSettings(dg.ConfigurableResource):
     linkage_backend: str = "duckdb"  # or "spark"
     spark_master: str = "local[2]"
     spark_checkpoint_dir: str = ""  # shared storage on a cluster; a temporary folder in local mode
+    # Sources whose drop in rows (or emptied folder) the operator confirms for this run
+    # (registry.md): their alerts close as the data says. Never from the environment:
+    # a confirmation is for one sync, recorded with it.
+    confirm_drop: list[str] = []
 
     def linkage_db_api(self):
         """Splink's backend for the linkage stage: None means DuckDB on its own database."""
@@ -65,7 +69,9 @@ ENVIRONMENT = {
 }
 
 
-def from_env(warehouse: str | None = None, **overrides: str) -> dict[str, dg.ConfigurableResource]:
+def from_env(
+    warehouse: str | None = None, **overrides: str | list[str] | None
+) -> dict[str, dg.ConfigurableResource]:
     """Resources for a deployment, from CHILDREG_* variables; ``overrides`` (the CLI's
     options) win over the environment, and the environment over the defaults."""
     found = {field: os.environ[var] for field, var in ENVIRONMENT.items() if os.environ.get(var)}

@@ -6,8 +6,9 @@
   ``.departments``, ``.clause``), ``rules.departments`` (code → 中文 name).
 - ``apply_policy(children, records, as_of, rules) -> PolicyResult``: the sync's
   ``categories``, ``entitlements`` and ``alerts`` frames.
-- ``merge_alert_history(previous, current, sync_id) -> DataFrame``: full gap_alerts
-  rows, alerts kept across syncs.
+- ``merge_alert_history(previous, current, sync_id, frozen=(), near_miss=()) -> DataFrame``:
+  full gap_alerts rows, alerts kept across syncs (held, not raised or closed, where
+  a source did not arrive whole or a near-miss waits for review).
 - ``CHILD_COLUMNS``, ``RECORD_COLUMNS``: the columns of ``children`` and ``records``
   the rules read; other columns are ignored, so a caller need not load them.
 """

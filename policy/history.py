@@ -10,6 +10,16 @@
   for the same child; one row per alert_id holds its whole span).
 - resolved before, not raised now: unchanged.
 
+Two things keep an alert back (``held``: in no department's list) instead:
+
+- its rule reads a source that did not arrive whole (``frozen`` alert codes,
+  registry.md): an alert open before stays open, any other raised now is held, and
+  nothing of that code is closed — an alert not raised now stays as it was, except
+  that one whose child is not in this sync's registry (its only records were in the
+  missing delivery) is held: no department can be sent a child the registry lacks;
+- a near-miss record would satisfy it (``near_miss`` alert_ids): held until the
+  reviewer decides the pair; then released (open) or, the records merged, closed.
+
 Department answers (registry.md, *Department returns*) set ``department_status``;
 what it does is decided here, once, and the workbooks only read it (``ON_LIST``):
 
@@ -27,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 
 import pandas as pd
 
@@ -47,34 +58,47 @@ def merge_alert_history(
     sync_id: int,
     answers: pd.DataFrame | None = None,
     reviewed: pd.Series | None = None,
+    frozen: Collection[str] = (),
+    near_miss: Collection[str] = (),
+    children: Collection[str] | None = None,
 ) -> pd.DataFrame:
     """Full gap_alerts rows after ``sync_id``, from the previous table and this sync's alerts.
 
     ``answers``: the latest department answer per alert read by this sync (``alert_id``,
     ``answer``). ``reviewed``: child_id → the latest sync whose review decisions name
-    one of the child's records.
+    one of the child's records. ``frozen``: alert codes whose rule reads an incomplete
+    source; ``near_miss``: alert_ids with a near-miss record waiting in the review
+    queue; ``children``: the child_ids of this sync (when given, a frozen open alert of
+    another child is held).
     """
     columns = GAP_ALERTS.column_names
     now = current.assign(first_raised=sync_id, last_seen=sync_id, status=OPEN, resolved_sync=pd.NA).reindex(
         columns=columns
     )
-    if previous is None or previous.empty:
-        merged = _typed(now)
-        previous = merged.iloc[:0]
-    else:
-        before = previous.set_index("alert_id")
-        known = now["alert_id"].isin(before.index)
-        now["first_raised"] = now["alert_id"].map(before["first_raised"]).where(known, sync_id)
-        for col in _STATE:
-            if col in before:
-                now[col] = now["alert_id"].map(before[col])
-        gone = previous[~previous["alert_id"].isin(now["alert_id"])].reindex(columns=columns)
-        closing = gone["status"].isin([OPEN, HELD])
-        gone = gone.assign(
-            status=gone["status"].where(~closing, RESOLVED),
-            resolved_sync=gone["resolved_sync"].astype("Int64").where(~closing, sync_id),
-        )
-        merged = _typed(pd.concat([_typed(now), _typed(gone)], ignore_index=True))
+    if previous is None:
+        previous = pd.DataFrame(columns=columns)
+    before = previous.set_index("alert_id")
+    known = now["alert_id"].isin(before.index)
+    was_open = now["alert_id"].map(before["status"]).eq(OPEN).fillna(False).astype(bool)
+    now["first_raised"] = now["alert_id"].map(before["first_raised"]).where(known, sync_id)
+    for col in _STATE:
+        if col in before:
+            now[col] = now["alert_id"].map(before[col])
+    held = now["alert"].isin(list(frozen)) & ~was_open
+    held |= now["alert_id"].isin(list(near_miss))
+    now["status"] = now["status"].where(~held, HELD)
+    gone = previous[~previous["alert_id"].isin(now["alert_id"])].reindex(columns=columns)
+    closing = gone["status"].isin([OPEN, HELD]) & ~gone["alert"].isin(list(frozen))
+    absent = (
+        gone["status"].eq(OPEN)
+        & ~closing
+        & ~gone["child_id"].isin(list(gone["child_id"] if children is None else children))
+    )
+    gone = gone.assign(
+        status=gone["status"].where(~closing, RESOLVED).where(~absent, HELD),
+        resolved_sync=gone["resolved_sync"].astype("Int64").where(~closing, sync_id),
+    )
+    merged = _typed(now) if gone.empty else _typed(pd.concat([_typed(now), _typed(gone)], ignore_index=True))
     merged = _answered(merged, previous, answers, sync_id)
     return _followed_up(merged, set(current["alert_id"]), sync_id, reviewed)
 

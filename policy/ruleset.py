@@ -14,6 +14,12 @@ Accessors for the department workbooks:
 - ``rules.departments``: department code → Chinese name (e.g. ``civil_affairs`` → 市民政局);
 - ``rules.category(code)`` → ``CategoryRule`` with ``.name``, ``.clause``,
   ``.age_limit``, ``.restricted``; ``rules.benefit(code)`` → ``BenefitRule``.
+
+Which sources each rule reads is declared here too (``reads``: source systems, or
+categories standing for the sources they read): ``AlertRule.reads`` is the resolved
+set, so a source that did not arrive whole freezes exactly the alerts reading it.
+``AlertRule.satisfied_by`` says, for an alert raised because a record is missing,
+which record would satisfy it (a near-miss with such a record holds the alert).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from values.reference import child_age, restricted
+from values.reference import child_age, restricted, source_names
 
 RULES_DIR = Path(__file__).parent / "rules"
 
@@ -74,8 +80,20 @@ SHEET_NAME_MAX = 31
 SHEET_NAME_FORBIDDEN = set("[]:*?/\\")
 
 
+# The operators a ``satisfied_by`` condition may use (besides a value or a list of values).
+CONDITION_OPERATORS = frozenset({"above", "has", "as_of"})
+
+
 class RulesError(ValueError):
     """A rules file is missing, or does not describe what the engine computes."""
+
+
+@dataclass(frozen=True)
+class Satisfier:
+    """A record of ``source`` whose fields meet ``where`` would satisfy an alert's rule."""
+
+    source: str
+    where: Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,8 @@ class AlertRule:
     detail: str
     next_step: str
     conditions: Mapping[str, str]
+    reads: frozenset[str] = frozenset()
+    satisfied_by: tuple[Satisfier, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,7 @@ class CategoryRule:
     clause: str
     age_limit: int
     restricted: bool
+    reads: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -178,6 +199,10 @@ class Rules:
     def restricted_categories(self) -> frozenset[str]:
         return frozenset(c.code for c in self.categories.values() if c.restricted)
 
+    def alerts_reading(self, sources: set[str] | frozenset[str]) -> frozenset[str]:
+        """The alert codes whose rule reads any of ``sources``."""
+        return frozenset(code for code, alert in self.alerts.items() if alert.reads & set(sources))
+
 
 def load_rules(as_of: date, path: Path | None = None) -> Rules:
     """The rules in force at ``as_of``: the newest file of the directory ``path``
@@ -212,8 +237,19 @@ def _parse(file: Path) -> Rules:
     return rules
 
 
+def _resolved_reads(declared: dict[str, list[str]], code: str, seen: tuple[str, ...] = ()) -> frozenset[str]:
+    """A rule's sources, a category named in ``reads`` standing for the sources it reads."""
+    if code in seen:
+        raise RulesError(f"reads of {code} name themselves through {' → '.join(seen)}")
+    found: set[str] = set()
+    for item in declared.get(code, []):
+        found |= _resolved_reads(declared, item, (*seen, code)) if item in declared else {item}
+    return frozenset(found)
+
+
 def _build(file: Path, data: dict[str, Any]) -> Rules:
     amounts = data["amounts"]
+    category_reads = {code: v.get("reads", []) for code, v in data["categories"].items()}
     return Rules(
         version=str(data["version"]),
         effective_from=data["effective_from"],
@@ -250,7 +286,12 @@ def _build(file: Path, data: dict[str, Any]) -> Rules:
         departments=data["departments"],
         categories={
             code: CategoryRule(
-                code, v["name"], v["clause"], int(v["age_limit"]), code in restricted()["categories"]
+                code,
+                v["name"],
+                v["clause"],
+                int(v["age_limit"]),
+                code in restricted()["categories"],
+                _resolved_reads(category_reads, code),
             )
             for code, v in data["categories"].items()
         },
@@ -267,6 +308,8 @@ def _build(file: Path, data: dict[str, Any]) -> Rules:
                 v["detail"],
                 v["next_step"],
                 v.get("conditions", {}),
+                _resolved_reads({**category_reads, code: v.get("reads", [])}, code),
+                tuple(Satisfier(s["source"], s.get("where", {})) for s in v.get("satisfied_by", [])),
             )
             for code, v in data["alerts"].items()
         },
@@ -292,3 +335,27 @@ def _validate(file: Path, rules: Rules) -> None:
         unknown = set(alert.departments) - set(rules.departments)
         if unknown:
             raise RulesError(f"{file.name}: alerts.{alert.code} names unknown departments {sorted(unknown)}")
+    _validate_reads(file, rules)
+
+
+def _validate_reads(file: Path, rules: Rules) -> None:
+    """Every rule reads known sources; a satisfying record comes from a source its rule reads."""
+    sources = set(source_names())
+    for kind, declared in (("categories", rules.categories), ("alerts", rules.alerts)):
+        for code, rule in declared.items():
+            if not rule.reads:
+                raise RulesError(f"{file.name}: {kind}.{code} declares no reads")
+            unknown = rule.reads - sources
+            if unknown:
+                raise RulesError(f"{file.name}: {kind}.{code} reads unknown sources {sorted(unknown)}")
+    for alert in rules.alerts.values():
+        for satisfier in alert.satisfied_by:
+            if satisfier.source not in alert.reads:
+                raise RulesError(
+                    f"{file.name}: alerts.{alert.code} is satisfied by a source it does not read"
+                )
+            for name, condition in satisfier.where.items():
+                if isinstance(condition, dict) and not set(condition) <= CONDITION_OPERATORS:
+                    raise RulesError(
+                        f"{file.name}: alerts.{alert.code}.satisfied_by.{name}: unknown operator"
+                    )

@@ -269,6 +269,17 @@ SYNCS = Table(
         ),
         ("missing_sources", STR, "comma-joined source systems with no file in this sync"),
         ("message", STR, "why a sync failed; never personal data"),
+        (
+            "incomplete_sources",
+            STR,
+            "comma-joined source systems that did not arrive whole: their alerts are neither raised nor closed",
+        ),
+        (
+            "completeness",
+            JSON,
+            "per source: whole, the figures judged (files, files_with_rows, rows_read, fields) and the reasons",
+        ),
+        ("confirmed_drops", STR, "comma-joined source systems whose drop in rows the operator confirmed"),
     ),
     ("sync_id",),
 )
@@ -419,7 +430,9 @@ GAP_ALERTS = Table(
         (
             "status",
             STR,
-            "open / resolved / held (非同一儿童 answered: the child's records go to review first)",
+            "open / resolved / held (kept back from every department: its source did not arrive whole, "
+            "a near-miss record waits in the review queue, or 非同一儿童 was answered and the child's "
+            "records go to review first)",
         ),
         ("resolved_sync", INT, "sync that resolved it"),
         (
@@ -487,10 +500,15 @@ REVIEW_PAIRS = Table(
             STR,
             "which hard fact refused a must-link: different_numbers / birth_dates / cannot_link",
         ),
-        ("holds_alert", BOOL, "a held alert waits on this pair's decision (listed first)"),
         ("rank", INT, "1-based position in the queue as linkage ranks it (held alerts go first still)"),
         ("decision", STR, "NULL until reviewed; same / different"),
         ("sync_id", INT, "sync that queued it"),
+        (
+            "holds_alert",
+            STR,
+            "comma-joined alert_ids held until this pair is decided (a near-miss record would satisfy "
+            "them); such pairs are reviewed first",
+        ),
     ),
     ("pair_id",),
 )

@@ -1,42 +1,71 @@
 """The build's children → categories, entitlements and gap alerts (with their history),
-and the departments' returned workbooks applied to them."""
+and the departments' returned workbooks applied to them.
+
+Before the history is merged, each source is judged whole or not (registry.md): the
+alerts whose rule reads an incomplete source are neither raised nor closed, and the
+judgement is recorded on the sync. Absence alerts with a near-miss record are held,
+and their pairs put first in the review queue.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from pipelines.memory import release_memory
+from pipelines.steps.completeness import judge_sources, record_verdicts
+from pipelines.steps.near_miss import queue_first, undecided_pairs
 from policy import CHILD_COLUMNS, RECORD_COLUMNS, apply_policy, load_rules, merge_alert_history
+from policy.near_miss import near_misses
 from reports.returns import SOURCE, Returns, latest_answers, read_returns, sent_alerts
+from values.reference import source_names
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame
-from warehouse.ledger import SyncRef
+from warehouse.ledger import SyncFailed, SyncRef
 from warehouse.publish import carry_forward
 from warehouse.schema import BUILD_SCHEMA
 
+log = logging.getLogger(__name__)
 
-def policy_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None) -> dict[str, int]:
+
+def policy_step(
+    engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, confirmed_drops: Iterable[str] = ()
+) -> dict[str, int]:
     """Categories, entitlements and alerts under the rules in force at the as-of date; the
-    answers in ``<inbox>/feedback/`` are kept and set each alert's department_status."""
+    answers in ``<inbox>/feedback/`` are kept and set each alert's department_status.
+
+    ``confirmed_drops``: sources whose drop the operator confirmed (``--confirm-drop``).
+    """
     release_memory()
+    confirmed = sorted(set(confirmed_drops))
+    unknown = set(confirmed) - set(source_names())
+    if unknown:
+        raise SyncFailed(f"confirm_drop names no source system: {', '.join(sorted(unknown))}")
+    rules = load_rules(ref.as_of)
     # Only the columns the rules read: the staged rows' other columns (names, pinyin,
     # free text) were most of this step's memory and reading time.
     staged_columns = [c for c in RECORD_COLUMNS if c in T.STAGED_RECORDS.column_names]
     with engine.connect() as conn:
+        verdicts = judge_sources(conn, ref, confirmed)
         children = read_frame(conn, T.CHILDREN, schema=BUILD_SCHEMA, columns=CHILD_COLUMNS)
         records = read_frame(conn, T.STAGED_RECORDS, columns=staged_columns)
         links = read_frame(conn, T.CHILD_RECORDS, schema=BUILD_SCHEMA, columns=["record_id", "child_id"])
         previous_alerts = read_frame(conn, T.GAP_ALERTS)
+        pairs = undecided_pairs(conn)
         returns = _returns(conn, inbox, previous_alerts)
         reviewed = _reviewed(conn)
     # A lookup, not a merge: a merge would copy every column of the staged rows.
     records["child_id"] = records["record_id"].map(links.set_index("record_id")["child_id"])
     del links
-    result = apply_policy(children, records, ref.as_of, load_rules(ref.as_of))
+    result = apply_policy(children, records, ref.as_of, rules)
+    incomplete = sorted(s for s, v in verdicts.items() if not v.whole)
+    held = near_misses(result.alerts, records, pairs, rules, ref.as_of)
+    del records
     answers = returns.answers.assign(sync_id=ref.sync_id)
     alerts = merge_alert_history(
         previous_alerts if len(previous_alerts) else None,
@@ -44,7 +73,12 @@ def policy_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None) -> d
         ref.sync_id,
         answers=latest_answers(answers),
         reviewed=reviewed,
+        frozen=rules.alerts_reading(set(incomplete)),
+        near_miss=set(held["alert_id"]),
+        children=set(children["child_id"]),
     )
+    if incomplete:
+        log.warning("sync %s: sources not arrived whole: %s", ref.sync_id, ", ".join(incomplete))
     with engine.begin() as conn:
         insert_frame(
             conn, T.CHILD_CATEGORIES, result.categories.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA
@@ -57,10 +91,14 @@ def policy_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None) -> d
         insert_frame(conn, T.ALERT_FEEDBACK, answers, schema=BUILD_SCHEMA)
         quarantined = returns.quarantine.assign(source_system=SOURCE, sync_id=ref.sync_id)
         insert_frame(conn, T.QUARANTINE, quarantined, schema=BUILD_SCHEMA)
+        queue_first(conn, held, pairs, ref)
+        record_verdicts(conn, ref, verdicts, incomplete, confirmed)
     return {
         "categories": len(result.categories),
         "entitlements": len(result.entitlements),
         "open_alerts": int((alerts["status"] == "open").sum()),
+        "held_alerts": int((alerts["status"] == "held").sum()),
+        "incomplete_sources": len(incomplete),
         "feedback_files": returns.files_read,
         "feedback_answers": len(answers),
         "feedback_quarantined": len(quarantined),
