@@ -74,7 +74,9 @@ def published_registry(policy_results: steps.SyncRef, warehouse: Warehouse) -> d
 def exports(
     published_registry: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
 ) -> dg.MaterializeResult:
-    paths = steps.export_step(warehouse.engine(), published_registry, Path(settings.exports))
+    paths = steps.export_step(
+        warehouse.engine(), published_registry, Path(settings.exports), settings.retention_months
+    )
     return dg.MaterializeResult(
         metadata={"files": len(paths), "folder": str(paths[0].parent) if paths else ""}
     )

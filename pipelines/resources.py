@@ -37,6 +37,7 @@ class SyncSettings(dg.ConfigurableResource):
     linkage_backend: str = "duckdb"  # or "spark"
     spark_master: str = "local[2]"
     spark_checkpoint_dir: str = ""  # shared storage on a cluster; a temporary folder in local mode
+    retention_months: int = 24  # quarantined raw rows, closed alerts' evidence, export folders
 
     def linkage_db_api(self):
         """Splink's backend for the linkage stage: None means DuckDB on its own database."""
@@ -62,6 +63,7 @@ ENVIRONMENT = {
     "linkage_backend": "CHILDREG_LINKAGE_BACKEND",
     "spark_master": "CHILDREG_SPARK_MASTER",
     "spark_checkpoint_dir": "CHILDREG_SPARK_CHECKPOINT_DIR",
+    "retention_months": "CHILDREG_RETENTION_MONTHS",
 }
 
 

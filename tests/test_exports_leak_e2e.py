@@ -24,6 +24,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from ingest.read import read_inbox
 from pipelines.cli import run_sync
 from reports.config import settings
 from synth import write_city
@@ -77,9 +78,11 @@ def _query(synced: Synced, sql: str) -> pd.DataFrame:
 
 
 def _raw_cells(synced: Synced, source: str | None = None) -> list[dict]:
-    where = f"WHERE source_system = '{source}'" if source else ""
-    raw = _query(synced, f"SELECT cells FROM work.raw_rows {where}")
-    return [json.loads(c) for c in raw["cells"]]
+    """The inbox's rows as read (the warehouse keeps no raw rows after publish)."""
+    raw = read_inbox(synced.city / "inbox", sync_id=0).raw
+    if source:
+        raw = raw.loc[raw["source_system"] == source]
+    return [c if isinstance(c, dict) else json.loads(c) for c in raw["cells"]]
 
 
 def _folded_hits(text: str) -> list[str]:
@@ -90,7 +93,7 @@ def _folded_hits(text: str) -> list[str]:
 def _books(synced: Synced) -> dict[str, dict[str, list[tuple]]]:
     """Every workbook: sheet title -> rows (header first), as cell values."""
     out = {}
-    for path in sorted(synced.exports.glob("*.xlsx")):
+    for path in sorted(synced.exports.rglob("*.xlsx")):
         wb = load_workbook(path, read_only=True)
         try:
             out[path.name] = {ws.title: list(ws.iter_rows(values_only=True)) for ws in wb.worksheets}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -21,13 +22,19 @@ from reports import (
 from warehouse import tables as T
 from warehouse.io import read_frame
 from warehouse.ledger import SyncFailed, SyncRef
+from warehouse.permissions import private_dir, protect
+from warehouse.restricted import with_restricted
+from warehouse.retention import DEFAULT_MONTHS, prune
 
 READ_TABLES = (T.CHILDREN, T.CHILD_CATEGORIES, T.ENTITLEMENTS, T.GAP_ALERTS, T.CHILD_RECORDS, T.REVIEW_PAIRS)
 
 
-def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
-    """Write the department workbooks, the coverage report and the review queue of the
-    published sync ``ref`` into ``exports/<as-of>/``."""
+def export_step(
+    engine: sa.Engine, ref: SyncRef, exports: Path, retention_months: int = DEFAULT_MONTHS
+) -> list[Path]:
+    """Write the department workbooks, the coverage report and the review queue (in its own
+    folder) of the published sync ``ref`` into a fresh ``exports/<as-of>/``, readable by
+    their owner only; then prune what is older than the retention period."""
     release_memory()
     with engine.connect() as conn:
         syncs = read_frame(conn, T.SYNCS)
@@ -35,6 +42,9 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
         if this.empty:
             raise SyncFailed(f"sync {ref.sync_id} was not published: nothing to export")
         frames = {t.name: read_frame(conn, t, columns=READ_COLUMNS.get(t.name)) for t in READ_TABLES}
+        frames["gap_alerts"], frames["child_categories"] = with_restricted(
+            conn, frames["gap_alerts"], frames["child_categories"]
+        )
         staff = read_frame(conn, T.STAFF)
         expectations = read_frame(conn, T.EXPECTATION_RESULTS, "sync_id = :s", {"s": ref.sync_id})
         id_status = pd.read_sql(
@@ -53,7 +63,9 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
     rules = load_rules(ref.as_of)
     texts = alert_texts(rules)
     out = Path(exports) / ref.as_of.isoformat()
-    out.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():  # a re-run replaces the folder: no file of an earlier run (or an erased child) stays
+        shutil.rmtree(out)
+    private_dir(private_dir(Path(exports)) / out.name)
     sync_dates = {int(s): d.date() for s, d in zip(syncs["sync_id"], syncs["as_of"], strict=True)}
     staff = staff if len(staff) else None
     paths = write_department_workbooks(
@@ -83,5 +95,9 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
         staff=staff,
     )
     paths.append(write_coverage_report(out / "coverage_report.html", report))
-    paths.append(write_review_workbook(out / "review_queue.xlsx", frames["review_pairs"], in_queue))
+    review = private_dir(out / "review")  # apart from every department's folder
+    paths.append(write_review_workbook(review / "review_queue.xlsx", frames["review_pairs"], in_queue))
+    protect(out)
+    protect(Path(exports) / "data_docs")
+    prune(engine, ref, Path(exports), retention_months)
     return paths
