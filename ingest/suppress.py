@@ -1,10 +1,12 @@
 """Rows of children erased on request are not staged again (registry.md, Access → Erasure).
 
 An erased child leaves only keyed hashes behind (``restricted.suppressions``): of
-each identity number its records carried, and of each record's name + birth date +
-county, for rows that come without a number. A staged row is suppressed when its
-valid identity number hashes to an entry; a row without one, when its name, birth
-date and county do. Suppressed rows are counted per source (``rows_suppressed`` in
+each identity number its records carried, of each record's name + birth date +
+county, for rows that come without a number, and of each record's content key (the
+same row in next month's extract, even a roster row with neither a number nor a
+birth date). A staged row is suppressed when its valid identity number hashes to an
+entry; a row without one, when its name, birth date and county do; any row, when its
+content key does. Suppressed rows are counted per source (``rows_suppressed`` in
 ``registry.syncs``), never kept: not staged, not quarantined, not logged.
 
 The hash is HMAC-SHA256 under a key the warehouse keeps apart from the hashes
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-ID_NUMBER, NAME_BIRTH_COUNTY = "id_number", "name_birth_county"
+ID_NUMBER, NAME_BIRTH_COUNTY, RECORD_KEY = "id_number", "name_birth_county", "record_key"
 
 
 def keyed_hash(key: bytes, kind: str, text: str) -> str:
@@ -37,16 +39,21 @@ def _name_birth_county(frame: pd.DataFrame) -> pd.Series:
     return text.where(complete, None)
 
 
-def identity_digests(frame: pd.DataFrame, key: bytes) -> tuple[pd.Series, pd.Series]:
-    """(digest of each row's valid identity number, digest of its name + birth date + county);
-    None where the row lacks the parts. ``frame`` has PERSON's identity columns."""
+def identity_digests(frame: pd.DataFrame, key: bytes) -> dict[str, pd.Series]:
+    """Per kind, the digest of each row's identity of that kind (None where the row lacks
+    it): ``frame`` has PERSON's identity columns; ``record_key`` is optional."""
 
     def digest(values: pd.Series, kind: str) -> pd.Series:
-        unique = values.dropna().unique()
-        table = {v: keyed_hash(key, kind, str(v)) for v in unique}
+        table = {v: keyed_hash(key, kind, str(v)) for v in values.dropna().unique()}
         return values.map(table)
 
-    return digest(frame["id_number"], ID_NUMBER), digest(_name_birth_county(frame), NAME_BIRTH_COUNTY)
+    out = {
+        ID_NUMBER: digest(frame["id_number"], ID_NUMBER),
+        NAME_BIRTH_COUNTY: digest(_name_birth_county(frame), NAME_BIRTH_COUNTY),
+    }
+    if RECORD_KEY in frame:
+        out[RECORD_KEY] = digest(frame[RECORD_KEY], RECORD_KEY)
+    return out
 
 
 @dataclass(frozen=True)
@@ -60,8 +67,10 @@ class Suppressions:
         """Staged rows without the erased children's, and how many were dropped per source."""
         if not self.digests or self.key is None or staged.empty:
             return staged, {}
-        by_id, by_name = identity_digests(staged, self.key)
-        hit = by_id.isin(self.digests).where(staged["id_number"].notna(), by_name.isin(self.digests))
-        hit = hit.fillna(False).astype(bool)
+        digests = identity_digests(staged, self.key)
+        by_id, by_name = (digests[k].isin(self.digests) for k in (ID_NUMBER, NAME_BIRTH_COUNTY))
+        hit = by_id.where(staged["id_number"].notna(), by_name)
+        if RECORD_KEY in digests:
+            hit |= digests[RECORD_KEY].isin(self.digests)
         counts = staged.loc[hit, "source_system"].value_counts()
         return staged.loc[~hit], {str(s): int(n) for s, n in counts.items()}

@@ -35,7 +35,7 @@ def _person(**fields) -> dict:
 
 def test_a_child_without_a_number_is_suppressed_by_name_birth_date_and_county():
     erased = pd.DataFrame([_person(name_norm="王小明")])
-    _, by_name = identity_digests(erased, KEY)
+    by_name = identity_digests(erased, KEY)["name_birth_county"]
     rows = pd.DataFrame(
         [
             _person(name_norm="王小明"),  # the erased child, in another extract
@@ -52,7 +52,7 @@ def test_a_child_without_a_number_is_suppressed_by_name_birth_date_and_county():
 
 def test_a_child_with_a_number_is_suppressed_by_it_under_any_name():
     erased = pd.DataFrame([_person(name_norm="王小明", id_number="510411201503020011")])
-    by_id, _ = identity_digests(erased, KEY)
+    by_id = identity_digests(erased, KEY)["id_number"]
     rows = pd.DataFrame(
         [_person(name_norm="王晓明", id_number="510411201503020011"), _person(name_norm="李四")]
     )
@@ -60,6 +60,16 @@ def test_a_child_with_a_number_is_suppressed_by_it_under_any_name():
     assert counts == {"education_students": 1} and kept["name_norm"].tolist() == ["李四"]
     # another key makes other digests: nothing matches
     assert len(Suppressions(bytes(32), frozenset(by_id.dropna())).drop(rows)[0]) == 2
+
+
+def test_the_same_row_next_month_is_suppressed_by_its_content_key_without_number_or_birth_date():
+    erased = pd.DataFrame([_person(name_norm="王小明", birth_date=None, record_key="k1-0")])
+    digests = frozenset(identity_digests(erased, KEY)["record_key"].dropna())
+    rows = pd.DataFrame(
+        [_person(name_norm="王小明", birth_date=None, record_key=k) for k in ("k1-0", "k2-0")]
+    )
+    kept, counts = Suppressions(KEY, digests).drop(rows)
+    assert counts == {"education_students": 1} and kept["record_key"].tolist() == ["k2-0"]
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +151,7 @@ def test_erased_child_is_in_no_table_and_no_export_and_stays_out(synced, capsys)
     engine.dispose()
     assert [set(e) for e in erasures] == [{"erased_at", "reason", "sync_id"}]
     assert erasures[0]["reason"] == "guardian's request" and erasures[0]["sync_id"] == 1
-    assert "id_number" in entries and "name_birth_county" in entries
+    assert {"id_number", "name_birth_county", "record_key"} <= set(entries)
     key = Path(f"{synced}/w.duckdb.key")
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ingest.suppress import ID_NUMBER, NAME_BIRTH_COUNTY, Suppressions, identity_digests
+from ingest.suppress import Suppressions, identity_digests
 from warehouse import tables as T
 from warehouse.engine import duckdb_file
 from warehouse.io import insert_frame, read_frame
@@ -94,7 +94,7 @@ def _current_id(conn: sa.Connection, child_id: str) -> str | None:
 
 
 def _digests(conn: sa.Connection, child_id: str, key: bytes) -> set[tuple[str, str]]:
-    """(digest, kind) of every identity the child's golden record and staged rows carry."""
+    """(digest, kind) of every identity the child's golden record and rows carry."""
     golden = read_frame(
         conn,
         T.CHILDREN,
@@ -110,12 +110,9 @@ def _digests(conn: sa.Connection, child_id: str, key: bytes) -> set[tuple[str, s
         {"c": child_id},
         columns=["name_norm", "birth_date", "id_number", "county_code"],
     )
-    people = pd.concat([golden.drop(columns="name"), staged], ignore_index=True)
-    out: set[tuple[str, str]] = set()
-    by_id, by_name = identity_digests(people, key)
-    out |= {(d, ID_NUMBER) for d in by_id.dropna()}
-    out |= {(d, NAME_BIRTH_COUNTY) for d in by_name.dropna()}
-    return out
+    keys = read_frame(conn, T.CHILD_RECORDS, "child_id = :c", {"c": child_id}, columns=["record_key"])
+    people = pd.concat([golden.drop(columns="name"), staged, keys], ignore_index=True)
+    return {(d, kind) for kind, digests in identity_digests(people, key).items() for d in digests.dropna()}
 
 
 def _deletes(child_id: str) -> list[tuple[str, str]]:
