@@ -76,8 +76,18 @@ def _replace_rows(conn: sa.Connection, table: T.Table, key: str, rows: pd.DataFr
     insert_frame(conn, table, rows, schema=BUILD_SCHEMA)
 
 
-def split_alerts(conn: sa.Connection) -> int:
-    """Restricted evidence and sentences of the build's alerts → ``restricted.alert_evidence``."""
+def split_alerts(conn: sa.Connection, sync_id: int) -> int:
+    """Restricted evidence and sentences of the build's alerts → ``restricted.alert_evidence``.
+
+    Alerts raised by this sync replace what was kept of them; an alert resolved earlier
+    keeps its row until retention prunes it."""
+    conn.execute(
+        sa.text(
+            "DELETE FROM restricted.alert_evidence WHERE alert_id IN "
+            f"(SELECT alert_id FROM {BUILD_SCHEMA}.gap_alerts WHERE last_seen = :s)"
+        ),
+        {"s": sync_id},
+    )
     alerts = _candidates(conn, T.GAP_ALERTS, "restricted", T.GAP_ALERTS.column_names)
     if alerts.empty:
         return 0
@@ -153,7 +163,7 @@ def split_quarantine(conn: sa.Connection, sync_id: int) -> None:
 
 def split_build(conn: sa.Connection, sync_id: int) -> None:
     """Everything restricted out of the build, before it is swapped in."""
-    split_alerts(conn)
+    split_alerts(conn, sync_id)
     split_categories(conn)
     split_quarantine(conn, sync_id)
 
