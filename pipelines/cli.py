@@ -57,12 +57,14 @@ def evaluate(truth: Path, warehouse: str | None) -> dict:
     from warehouse import tables as T
     from warehouse.engine import make_engine
     from warehouse.io import read_frame
+    from warehouse.restricted import with_restricted
 
     with make_engine(warehouse).connect() as conn:
         staged = read_frame(conn, T.STAGED_RECORDS)
         child_records = read_frame(conn, T.CHILD_RECORDS)
         categories = read_frame(conn, T.CHILD_CATEGORIES)
         alerts = read_frame(conn, T.GAP_ALERTS)
+        alerts, categories = with_restricted(conn, alerts, categories)  # hiv, serious_illness
     facts = read_truth(truth)
     return {
         "linkage": linkage_scores(facts, child_records, staged),

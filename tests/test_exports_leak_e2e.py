@@ -127,7 +127,8 @@ def _restricted_children(synced: Synced) -> pd.DataFrame:
     return _query(
         synced,
         """SELECT DISTINCT c.child_id, c.name, c.birth_date, c.id_number
-           FROM registry.children c JOIN registry.child_categories k USING (child_id)
+           FROM registry.children c JOIN (SELECT child_id, category FROM registry.child_categories UNION ALL
+                 SELECT child_id, category FROM restricted.child_categories) k USING (child_id)
            WHERE k.category IN ('hiv', 'serious_illness')""",
     )
 
@@ -253,7 +254,8 @@ def test_withheld_codes_carry_no_child_for_a_restricted_reason(synced, books):
     cats = _query(
         synced,
         """SELECT c.name, c.birth_date, c.id_number, list(DISTINCT k.category) AS categories
-           FROM registry.children c JOIN registry.child_categories k USING (child_id) GROUP BY ALL""",
+           FROM registry.children c JOIN (SELECT child_id, category FROM registry.child_categories UNION ALL
+                 SELECT child_id, category FROM restricted.child_categories) k USING (child_id) GROUP BY ALL""",
     )
     held = {_person_key(n, b, i): set(k) for n, b, i, k in cats.itertuples(index=False)}
     columns = settings()["workbook"]["columns"]

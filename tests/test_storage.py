@@ -117,6 +117,8 @@ def test_restricted_facts_leave_the_registry_and_work_is_emptied(synced):
         )
         systems = {item["system"] for (text,) in evidence for item in json.loads(text)}
         assert "health_conditions" not in systems and systems
+        named = "SELECT count(*) FROM registry.children WHERE sources LIKE '%health_conditions%'"
+        assert conn.execute(sa.text(named)).scalar() == 0
         assert conn.execute(sa.text("SELECT count(*) FROM work.raw_rows")).scalar() == 0
         for table in T.REGISTRY_TABLES:
             assert conn.execute(sa.text(f"SELECT count(*) FROM {BUILD_SCHEMA}.{table.name}")).scalar() == 0

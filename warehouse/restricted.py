@@ -9,6 +9,8 @@ swap's transaction, what reveals a restricted category moves to schema ``restric
   restricted → ``restricted.alert_evidence``; the registry row keeps the other items and
   the code's generic sentence (``reports/exports.yaml``, access.generic_detail);
 - raw rows of quarantined rows from a restricted source → ``restricted.quarantine_rows``;
+- a restricted source's name leaves ``children.sources`` (the list of extracts holding
+  the child);
 - after publish, the staged rows' diagnoses → ``restricted.diagnoses``, and ``work.raw_rows``
   and the build schema are emptied: the next sync reads neither.
 
@@ -161,8 +163,18 @@ def split_quarantine(conn: sa.Connection, sync_id: int) -> None:
     )
 
 
+def strip_sources(conn: sa.Connection) -> None:
+    """Restricted sources out of each golden record's list of sources holding the child."""
+    for source in restricted()["sources"]:
+        conn.exec_driver_sql(
+            f"UPDATE {BUILD_SCHEMA}.children SET sources = NULLIF(ltrim(regexp_replace("
+            f"sources, '(^|,){source}', '', 'g'), ','), '') WHERE sources LIKE '%{source}%'"
+        )
+
+
 def split_build(conn: sa.Connection, sync_id: int) -> None:
     """Everything restricted out of the build, before it is swapped in."""
+    strip_sources(conn)
     split_alerts(conn, sync_id)
     split_categories(conn)
     split_quarantine(conn, sync_id)
