@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipelines.cli import run_sync
+from pipelines.cli import main, run_sync
 from synth import write_city
 from warehouse import tables as T
-from warehouse.engine import make_engine, migrate
+from warehouse.engine import SchemaBehind, ensure_schema, make_engine, migrate
 from warehouse.permissions import spill_folder
 from warehouse.schema import BUILD_SCHEMA
 
@@ -181,8 +181,9 @@ def _role_url(url: str, login: str, role: str) -> str:
 
 
 @pytest.fixture
-def postgres(tmp_path):
-    """A fresh database migrated by its owner, and login roles in the two roles' groups."""
+def database():
+    """A fresh, empty database, and login roles in the two roles' groups (the roles made
+    NOLOGIN here when missing, as the migration would)."""
     if not POSTGRES_URL:
         pytest.skip("CHILDREG_TEST_POSTGRES_URL not set (.ci/run starts PostgreSQL)")
     name = f"t_{uuid.uuid4().hex[:12]}"
@@ -192,19 +193,40 @@ def postgres(tmp_path):
     }
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    owner = make_engine(url)
-    migrate(owner)  # as the owner: tables, the restricted schema, the roles and their grants
-    owner.dispose()
-    with admin.connect() as conn:
         for role, login in logins.items():
+            conn.exec_driver_sql(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') "
+                f"THEN CREATE ROLE {role} NOLOGIN; END IF; END $$"
+            )
             conn.exec_driver_sql(f"CREATE ROLE {login} LOGIN PASSWORD '{login}' IN ROLE {role}")
+    url = POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
     yield url, {role: _role_url(url, login, role) for role, login in logins.items()}
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
         for login in logins.values():
             conn.exec_driver_sql(f"DROP ROLE {login}")
     admin.dispose()
+
+
+@pytest.fixture
+def postgres(database):
+    """The fresh database migrated by its owner: tables, the restricted schema, the grants."""
+    url, as_role = database
+    owner = make_engine(url)
+    migrate(owner)
+    owner.dispose()
+    return url, as_role
+
+
+def test_postgres_sync_role_never_migrates_the_owner_does(database, capsys):
+    url, as_role = database
+    sync = make_engine(as_role["childreg_sync"])
+    with pytest.raises(SchemaBehind, match="childreg migrate"):
+        ensure_schema(sync)
+    assert main(["migrate", "--warehouse", url]) == 0
+    assert "revision 0002" in capsys.readouterr().out
+    ensure_schema(sync)  # at head: reads the revision, runs no DDL
+    sync.dispose()
 
 
 def test_postgres_reader_reads_registry_and_never_restricted(city, postgres, tmp_path):

@@ -114,14 +114,13 @@ def ensure_schema(engine: sa.Engine) -> None:
     rebuilt rather than migrated.
     """
     if not is_duckdb(engine):
-        current, head = schema_revision(engine)
-        if current == head:
-            return
         try:
-            migrate(engine)
+            current, head = schema_revision(engine)
+            if current != head:
+                migrate(engine)
         except sa.exc.ProgrammingError as exc:
             raise SchemaBehind(
-                f"the warehouse schema is at revision {current}, the code needs {head}, and this "
+                "the warehouse schema is behind the code (or not readable by this role) and this "
                 "role may not migrate it: run `childreg migrate` with the owner's URL"
             ) from exc
         return
