@@ -166,9 +166,12 @@ def split_quarantine(conn: sa.Connection, sync_id: int) -> None:
 def strip_sources(conn: sa.Connection) -> None:
     """Restricted sources out of each golden record's list of sources holding the child."""
     for source in restricted()["sources"]:
-        conn.exec_driver_sql(
-            f"UPDATE {BUILD_SCHEMA}.children SET sources = NULLIF(ltrim(regexp_replace("
-            f"sources, '(^|,){source}', '', 'g'), ','), '') WHERE sources LIKE '%{source}%'"
+        conn.execute(
+            sa.text(
+                f"UPDATE {BUILD_SCHEMA}.children SET sources = NULLIF(ltrim(regexp_replace("
+                "sources, :pattern, '', 'g'), ','), '') WHERE sources LIKE :named"
+            ),
+            {"pattern": f"(^|,){source}", "named": f"%{source}%"},
         )
 
 
