@@ -40,6 +40,8 @@ def _machine() -> str:
 
 def measure_sync(inbox: Path, warehouse: Path, exports: Path) -> dict:
     """Run the sync stage by stage in this process; then the floor and Splink alone."""
+    import sqlalchemy as sa
+
     from pipelines import steps
     from warehouse.engine import ensure_schema, make_engine
 
@@ -64,8 +66,13 @@ def measure_sync(inbox: Path, warehouse: Path, exports: Path) -> dict:
                 k.removeprefix("seconds_"): v for k, v in result.items() if k.startswith("seconds_")
             }
             out["records_linked"] = result["child_records"]
-    with engine.connect() as conn:
-        out["rows_read"] = conn.exec_driver_sql("SELECT count(*) FROM work.raw_rows").scalar()
+    with engine.connect() as conn:  # work.raw_rows is emptied at publish; the ledger keeps the count
+        sources = json.loads(
+            conn.execute(
+                sa.text("SELECT sources FROM registry.syncs WHERE sync_id = :s"), {"s": opened[0].sync_id}
+            ).scalar()
+        )
+    out["rows_read"] = sum(int(f.get("rows_read", 0)) for f in sources.values())
     out["total_seconds"] = round(sum(s["seconds"] for s in out["stages"].values()), 2)
     out["peak_gib"] = max(s["peak_gib"] for s in out["stages"].values())
     out["floor_seconds"] = out["stages"]["read"]["seconds"]

@@ -10,7 +10,6 @@ import copy
 import json
 import logging
 import math
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from splink import Linker, SettingsCreator, block_on
 
 from linkage.comparisons import comparisons, prediction_blocking_rules, training_blocking_rules
 from linkage.config import LinkageConfig
+from warehouse.permissions import spill_folder
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ def duckdb_api(memory_limit: str | None = None):
     con = duckdb.connect()
     if memory_limit:
         # Beyond the limit DuckDB spills; by default into ./.tmp of whatever folder
-        # the sync was started from.
+        # the sync was started from: into the warehouse's own 0700 spill folder instead.
         con.execute(f"SET memory_limit = '{memory_limit}'")
-        con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'childreg-duckdb'}'")
+        con.execute(f"SET temp_directory = '{spill_folder()}'")
     return DuckDBAPI(connection=con)
 
 

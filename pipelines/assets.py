@@ -127,7 +127,7 @@ def exports(
     published_registry: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
 ) -> dg.MaterializeResult:
     folder = Path(settings.exports)
-    paths = steps.export_step(warehouse.engine(), published_registry, folder)
+    paths = steps.export_step(warehouse.engine(), published_registry, folder, settings.retention_months)
     return dg.MaterializeResult(metadata=metadata.export_links(paths, folder))
 
 

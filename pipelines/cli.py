@@ -68,17 +68,53 @@ def evaluate(truth: Path, warehouse: str | None) -> dict:
     from warehouse import tables as T
     from warehouse.engine import make_engine
     from warehouse.io import read_frame
+    from warehouse.restricted import with_restricted
 
     with make_engine(warehouse).connect() as conn:
         staged = read_frame(conn, T.STAGED_RECORDS)
         child_records = read_frame(conn, T.CHILD_RECORDS)
         categories = read_frame(conn, T.CHILD_CATEGORIES)
         alerts = read_frame(conn, T.GAP_ALERTS)
+        alerts, categories = with_restricted(conn, alerts, categories)  # hiv, serious_illness
     facts = read_truth(truth)
     return {
         "linkage": linkage_scores(facts, child_records, staged),
         "policy": policy_scores(facts, child_records, categories, alerts),
     }
+
+
+def erase(child_id: str, reason: str, warehouse: str | None) -> int:
+    """Erase one child (registry.md, Access); the output names no value of the child."""
+    from warehouse.engine import ensure_schema, make_engine
+    from warehouse.erase import EraseRefused, erase_child
+
+    engine = make_engine(warehouse)
+    ensure_schema(engine)
+    try:
+        done = erase_child(engine, child_id, reason)
+    except EraseRefused as exc:
+        print(f"childreg: nothing erased: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"childreg: child {done.child_id} erased ({done.rows_removed} rows removed, "
+        f"{done.suppression_entries} suppression entries); export folders written before now "
+        "still hold the child until the next sync of their date rewrites them or retention prunes them"
+    )
+    return 0
+
+
+def migrate(warehouse: str | None) -> int:
+    """Bring a PostgreSQL warehouse to the code's schema, roles' grants included; run as the owner."""
+    from warehouse.engine import is_duckdb, make_engine
+    from warehouse.engine import migrate as upgrade
+
+    engine = make_engine(warehouse)
+    if is_duckdb(engine):
+        print("childreg: a DuckDB warehouse is created by the sync itself; nothing to migrate")
+        return 0
+    before, head = upgrade(engine)
+    print(f"childreg: warehouse schema at revision {head}" + ("" if before == head else f" (was {before})"))
+    return 0
 
 
 def _date(text: str) -> date:
@@ -120,6 +156,12 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--truth", type=Path, required=True)
     score.add_argument("--warehouse", default=None)
     score.add_argument("--out", type=Path, default=None, help="write the scores as JSON here")
+    forget = sub.add_parser("erase", help="erase a child from every table; later syncs suppress it")
+    forget.add_argument("--child-id", required=True)
+    forget.add_argument("--reason", required=True)
+    forget.add_argument("--warehouse", default=None)
+    upgrade = sub.add_parser("migrate", help="migrate the PostgreSQL warehouse (as its owner)")
+    upgrade.add_argument("--warehouse", default=None)
     demo = sub.add_parser("demo", help="synthetic city + one sync on the embedded default")
     demo.add_argument("--children", type=int, default=20_000)
     demo.add_argument("--as-of", type=_date, default=date(2026, 11, 30))
@@ -140,6 +182,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run":
         return run_sync(args.inbox, args.as_of, args.warehouse, args.exports, args.confirm_drop)
+    if args.command == "erase":
+        return erase(args.child_id, args.reason, args.warehouse)
+    if args.command == "migrate":
+        return migrate(args.warehouse)
     city = DEMO_DIR / "city"
     synth_city(args.children, 1, args.as_of, city)
     return run_sync(city / "inbox", args.as_of, None, DEMO_DIR / "exports")

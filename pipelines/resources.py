@@ -41,6 +41,7 @@ class SyncSettings(dg.ConfigurableResource):
     # (registry.md): their alerts close as the data says. Never from the environment:
     # a confirmation is for one sync, recorded with it.
     confirm_drop: list[str] = []
+    retention_months: int = 24  # quarantined raw rows, closed alerts' evidence, export folders
 
     def linkage_db_api(self):
         """Splink's backend for the linkage stage: None means DuckDB on its own database."""
@@ -66,6 +67,7 @@ ENVIRONMENT = {
     "linkage_backend": "CHILDREG_LINKAGE_BACKEND",
     "spark_master": "CHILDREG_SPARK_MASTER",
     "spark_checkpoint_dir": "CHILDREG_SPARK_CHECKPOINT_DIR",
+    "retention_months": "CHILDREG_RETENTION_MONTHS",
 }
 
 

@@ -111,7 +111,9 @@ def write_review_workbook(path: Path, inputs: ReviewInputs) -> Path:
 
 def _ordered(pairs: pd.DataFrame) -> pd.DataFrame:
     undecided = pairs.loc[pairs["decision"].isna()].copy()
-    holds = undecided["holds_alert"].fillna("").astype(str).ne("") | undecided["reason"].fillna("").str.contains("held_alert")
+    holds = undecided["holds_alert"].fillna("").astype(str).ne("") | undecided["reason"].fillna(
+        ""
+    ).str.contains("held_alert")
     undecided = undecided.assign(_holds=~holds, _rank=pd.to_numeric(undecided["rank"]))
     undecided = undecided.sort_values(["_holds", "_rank", "pair_id"], na_position="last")
     return undecided.drop(columns=["_holds", "_rank"]).reset_index(drop=True)

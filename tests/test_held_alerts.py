@@ -113,7 +113,7 @@ def test_an_absence_alert_is_held_while_its_near_miss_waits_first_in_the_queue(n
     # first in the queue the reviewer gets
     queue = _table(url, T.REVIEW_PAIRS)
     holding = set(queue.loc[queue["holds_alert"].notna(), "pair_id"])
-    ws = load_workbook(exports / AS_OF.isoformat() / "review_queue.xlsx").worksheets[0]
+    ws = load_workbook(exports / AS_OF.isoformat() / "review" / "review_queue.xlsx")["待核对记录对"]
     column = [c.value for c in ws[1]].index("pair_id") + 1
     first = [ws.cell(r, column).value for r in range(2, 2 + len(holding))]
     assert pair["pair_id"] in first and set(first) == holding
@@ -130,8 +130,8 @@ def test_an_absence_alert_is_held_while_its_near_miss_waits_first_in_the_queue(n
 def test_the_reviewers_decision_closes_or_releases_it(near_miss_sync, tmp_path, answer, status):
     inbox, url, exports, record_id = near_miss_sync
     pair, alert_id = _held(url, record_id)
-    wb = load_workbook(exports / AS_OF.isoformat() / "review_queue.xlsx")
-    ws = wb.worksheets[0]
+    wb = load_workbook(exports / AS_OF.isoformat() / "review" / "review_queue.xlsx")
+    ws = wb["待核对记录对"]
     header = [c.value for c in ws[1]]
     [row] = [
         r
@@ -139,6 +139,7 @@ def test_the_reviewers_decision_closes_or_releases_it(near_miss_sync, tmp_path, 
         if ws.cell(r, header.index("pair_id") + 1).value == pair["pair_id"]
     ]
     ws.cell(row, header.index("decision（判定）") + 1, answer)
+    ws.cell(row, header.index("审核人") + 1, "王芳")
     second = tmp_path / "inbox"
     shutil.copytree(inbox, second)
     (second / "review_decisions").mkdir()

@@ -30,7 +30,7 @@ from warehouse.engine import make_engine
 from warehouse.io import read_frame
 
 AS_OF = date(2026, 11, 30)
-BOOK = Path(AS_OF.isoformat()) / "review_queue.xlsx"
+BOOK = Path(AS_OF.isoformat()) / "review" / "review_queue.xlsx"
 SHEET = "待核对记录对"
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from warehouse.ledger import SyncRef
+from warehouse.ledger import SyncRef, source_counts
 from warehouse.schema import BUILD_SCHEMA
 
 
 def audit(conn: sa.Connection, ref: SyncRef) -> list[str]:
-    """Every row read placed exactly once, and every child record pointing at a child."""
+    """Every row read placed exactly once (or suppressed), and every child record pointing at a child."""
     problems = []
     # Staff roster rows are not persons: they feed work.staff, not the three tables.
     raw = conn.execute(
@@ -26,9 +26,12 @@ def audit(conn: sa.Connection, ref: SyncRef) -> list[str]:
             ("quarantine", " AND source_system <> 'department_returns'"),
         )
     )
-    if raw != placed:
+    # Rows of children erased on request are counted, not placed (registry.md, Access).
+    suppressed = sum(int(f.get("rows_suppressed", 0)) for f in source_counts(conn, ref).values())
+    if raw != placed + suppressed:
         problems.append(
             f"rows read ({raw}) differ from rows placed in child, adult and quarantine tables ({placed})"
+            f" and suppressed ({suppressed})"
         )
     dup = conn.execute(
         sa.text(

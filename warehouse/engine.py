@@ -8,6 +8,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
+from warehouse.permissions import (
+    duckdb_spill_folder,
+    owner_only_umask,
+    protect_duckdb,
+    use_spill_folder,
+)
 from warehouse.schema import METADATA, SCHEMAS
 
 DEFAULT_URL = "duckdb:///var/childreg.duckdb"
@@ -23,18 +29,35 @@ def is_duckdb(engine: sa.Engine) -> bool:
     return engine.dialect.name == "duckdb"
 
 
+def duckdb_file(url: str) -> Path | None:
+    """The file of a DuckDB URL; None for another dialect or an in-memory database."""
+    if not url.startswith("duckdb:///"):
+        return None
+    path = url.removeprefix("duckdb:///").split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
 def make_engine(url: str | None = None) -> sa.Engine:
     """An engine for the warehouse.
 
     DuckDB gets ``NullPool``: two pooled connections to one file with different
     configurations fail in one process (stack.md), and a fresh connection per use is cheap.
+    From here on the process creates owner-only files (``warehouse.permissions``); a
+    DuckDB file is kept 0600 and spills into its own 0700 folder beside it.
     """
+    owner_only_umask()
     url = warehouse_url(url)
     if url.startswith("duckdb:///"):
-        path = url.removeprefix("duckdb:///")
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, poolclass=NullPool)
+        path = duckdb_file(url)
+        if path is None:
+            return sa.create_engine(url, poolclass=NullPool)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spill = use_spill_folder(duckdb_spill_folder(path))
+        engine = sa.create_engine(
+            url, poolclass=NullPool, connect_args={"config": {"temp_directory": str(spill)}}
+        )
+        sa.event.listen(engine, "connect", lambda *_: protect_duckdb(path))
+        return engine
     return sa.create_engine(url, pool_pre_ping=True)
 
 
@@ -52,18 +75,54 @@ def alembic_config(connection: sa.Connection | None = None):
     return config
 
 
+def schema_revision(engine: sa.Engine) -> tuple[str | None, str]:
+    """(the PostgreSQL warehouse's Alembic revision or None, the code's head revision)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"version_table_schema": "registry"})
+        return context.get_current_revision(), head
+
+
+def migrate(engine: sa.Engine) -> tuple[str | None, str]:
+    """Run the migrations (``childreg migrate``, as the database owner): tables, the
+    ``restricted`` schema and the roles' grants. Returns (revision before, head)."""
+    from alembic import command
+
+    before, head = schema_revision(engine)
+    if before != head:
+        with engine.connect() as conn:
+            command.upgrade(alembic_config(conn), "head")
+    return before, head
+
+
+class SchemaBehind(RuntimeError):
+    """The PostgreSQL warehouse is older than the code and this role may not migrate it."""
+
+
 def ensure_schema(engine: sa.Engine) -> None:
     """Bring the warehouse to the schema of ``warehouse/tables.py``.
 
     PostgreSQL is migrated by Alembic (``warehouse/migrations``), so a production
-    database moves forward revision by revision; the embedded DuckDB file is created
-    directly (create-if-missing), since it is rebuilt rather than migrated.
+    database moves forward revision by revision — and only when it is behind: a
+    warehouse at the head revision runs no DDL, so ``childreg_sync`` never needs to own
+    a table. A behind warehouse is migrated when this URL's role may (the owner's,
+    e.g. the first sync), else the sync stops and says to run ``childreg migrate``.
+    The embedded DuckDB file is created directly (create-if-missing), since it is
+    rebuilt rather than migrated.
     """
     if not is_duckdb(engine):
-        from alembic import command
-
-        with engine.connect() as conn:
-            command.upgrade(alembic_config(conn), "head")
+        try:
+            current, head = schema_revision(engine)
+            if current != head:
+                migrate(engine)
+        except sa.exc.ProgrammingError as exc:
+            raise SchemaBehind(
+                "the warehouse schema is behind the code (or not readable by this role) and this "
+                "role may not migrate it: run `childreg migrate` with the owner's URL"
+            ) from exc
         return
     with engine.begin() as conn:
         for schema in SCHEMAS:

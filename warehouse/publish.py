@@ -3,17 +3,20 @@
 Readers of ``registry.*`` see either the last good registry or the new one, never a
 half-written one: the swap is one transaction, and a sync killed before it leaves the
 published tables as they were (the build schema is simply rebuilt next time).
+Restricted facts leave the build for schema ``restricted`` in the same transaction, and
+what the next sync does not read is emptied (``warehouse.restricted``).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from warehouse.restricted import after_publish, split_build
 from warehouse.schema import BUILD_SCHEMA
-from warehouse.tables import REGISTRY_TABLES, SYNCS, Table
+from warehouse.tables import ERASURES, REGISTRY_TABLES, SYNCS, Table
 
-# Tables the swap replaces; syncs is a log written as the sync goes.
-PUBLISHED = tuple(t for t in REGISTRY_TABLES if t is not SYNCS)
+# Tables the swap replaces; syncs and erasures are logs written where they happen.
+PUBLISHED = tuple(t for t in REGISTRY_TABLES if t not in (SYNCS, ERASURES))
 
 
 def clear_build(conn: sa.Connection) -> None:
@@ -32,6 +35,7 @@ def swap_in(conn: sa.Connection, sync_id: int, finished_at: object) -> None:
 
     Must run inside one transaction (the caller's ``engine.begin()``).
     """
+    split_build(conn, sync_id)
     for table in PUBLISHED:
         conn.exec_driver_sql(f"DELETE FROM {table.schema}.{table.name}")
         conn.exec_driver_sql(
@@ -43,3 +47,4 @@ def swap_in(conn: sa.Connection, sync_id: int, finished_at: object) -> None:
         ),
         {"finished": finished_at, "sync": sync_id},
     )
+    after_publish(conn, sync_id)

@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from warehouse.tables import ALL_TABLES, BOOL, DATE, FLOAT, INT, JSON, REGISTRY_TABLES, STR, TIMESTAMP, Table
+from warehouse.tables import (
+    ALL_TABLES,
+    BOOL,
+    DATE,
+    FLOAT,
+    INT,
+    JSON,
+    REGISTRY_TABLES,
+    RESTRICTED_TABLES,
+    STR,
+    TIMESTAMP,
+    Table,
+)
 
 BUILD_SCHEMA = "registry_build"
 
@@ -37,9 +49,9 @@ def sa_table(table: Table, metadata: sa.MetaData, schema: str | None = None) -> 
 
 
 def build_metadata() -> sa.MetaData:
-    """Metadata of every table: work, registry and the registry's build copies."""
+    """Metadata of every table: work, registry, restricted and the registry's build copies."""
     metadata = sa.MetaData()
-    for table in ALL_TABLES.values():
+    for table in (*ALL_TABLES.values(), *RESTRICTED_TABLES):
         sa_table(table, metadata)
     for table in REGISTRY_TABLES:
         sa_table(table, metadata, schema=BUILD_SCHEMA)
@@ -47,4 +59,4 @@ def build_metadata() -> sa.MetaData:
 
 
 METADATA = build_metadata()
-SCHEMAS = sorted({t.schema for t in ALL_TABLES.values()} | {BUILD_SCHEMA})
+SCHEMAS = sorted({t.schema for t in (*ALL_TABLES.values(), *RESTRICTED_TABLES)} | {BUILD_SCHEMA})

@@ -6,7 +6,10 @@ expectations check. A column added here appears everywhere; a column a stage
 produces that is not declared here is a bug caught by ``warehouse.io``.
 
 Schemas: ``work`` holds a sync's intermediate stages (overwritten by each sync),
-``registry`` the published contract of ``shared/spec/registry.md``.
+``registry`` the published contract of ``shared/spec/registry.md``, ``restricted``
+what only health and civil affairs may see (diagnoses, evidence and categories that
+reveal hiv or serious_illness, restricted sources' raw rows) and the erasure
+suppressions: the reader role is never granted it.
 """
 
 from __future__ import annotations
@@ -591,6 +594,77 @@ COVERAGE_HISTORY = Table(
     ),
 )
 
+ERASURES = Table(
+    "erasures",
+    "registry",
+    "One row per child erased on request; never a value of the child.",
+    _cols(
+        ("erased_at", TIMESTAMP, "UTC"),
+        ("reason", STR, "why, as the operator gave it"),
+        ("sync_id", INT, "the latest sync when the child was erased"),
+    ),
+)
+
+RESTRICTED = "restricted"
+
+SUPPRESSIONS = Table(
+    "suppressions",
+    RESTRICTED,
+    "Keyed hashes of erased children's identities: later syncs stage none of their rows.",
+    _cols(
+        ("digest", STR, "HMAC-SHA256 of the identity number, or of name + birth date + county"),
+        ("kind", STR, "id_number / name_birth_county"),
+        ("erased_at", TIMESTAMP, "UTC"),
+    ),
+)
+
+HASH_KEY = Table(
+    "hash_key",
+    RESTRICTED,
+    "The suppressions' HMAC key (PostgreSQL; a DuckDB warehouse keeps it in a 0600 file beside it).",
+    _cols(("key", STR, "hex"), ("created_at", TIMESTAMP, "UTC")),
+)
+
+RESTRICTED_EVIDENCE = Table(
+    "alert_evidence",
+    RESTRICTED,
+    "Gap alerts whose evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
+    _cols(
+        ("alert_id", STR, "alert"),
+        ("child_id", STR, "child"),
+        ("evidence", JSON, "the alert's whole evidence, list of {system, file, row, field, value}"),
+        ("detail", STR, "the engine's sentence, when it names a restricted reason; NULL otherwise"),
+    ),
+    ("alert_id",),
+)
+
+RESTRICTED_CATEGORIES = Table(
+    "child_categories",
+    RESTRICTED,
+    "Child × restricted category (hiv, serious_illness): never in registry.child_categories.",
+    CHILD_CATEGORIES.columns,
+)
+
+DIAGNOSES = Table(
+    "diagnoses",
+    RESTRICTED,
+    "Diagnoses of the last sync's staged health rows, taken out of work.staged_records after publish.",
+    _cols(
+        ("record_id", STR, "staged row"),
+        ("diagnosis_code", STR, "ICD-10 code"),
+        ("diagnosis_name", STR, "诊断名称"),
+        ("diagnosis_date", DATE, "确诊日期"),
+        ("sync_id", INT, "sync"),
+    ),
+)
+
+RESTRICTED_QUARANTINE = Table(
+    "quarantine_rows",
+    RESTRICTED,
+    "Raw rows of quarantined rows from restricted sources (registry.quarantine keeps them without).",
+    _cols(("sync_id", INT, "sync"), *SOURCE_ROW, ("raw_row", JSON, "the row as read")),
+)
+
 WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, EXPECTATION_RESULTS, STAFF, REVIEW_KEY)
 REGISTRY_TABLES = (
     SYNCS,
@@ -607,6 +681,15 @@ REGISTRY_TABLES = (
     REVIEW_DECISIONS,
     REVIEW_DECISION_LOG,
     REVIEW_FILES,
+    ERASURES,
+)
+RESTRICTED_TABLES = (
+    SUPPRESSIONS,
+    HASH_KEY,
+    RESTRICTED_EVIDENCE,
+    RESTRICTED_CATEGORIES,
+    DIAGNOSES,
+    RESTRICTED_QUARANTINE,
 )
 # Logs in the registry schema that keep every sync's rows: publishing never replaces them.
 HISTORY_TABLES = (COVERAGE_HISTORY,)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,9 @@ from reports.coverage import history_rows
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import SyncFailed, SyncRef
+from warehouse.permissions import private_dir, protect
+from warehouse.restricted import with_restricted
+from warehouse.retention import DEFAULT_MONTHS, prune
 from warehouse.review_key import review_key
 
 READ_TABLES = (
@@ -47,9 +51,12 @@ WHERE r.child_id IN (SELECT child_id FROM registry.gap_alerts WHERE status = 'op
 """
 
 
-def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
-    """Write the department workbooks, the coverage report and the review queue of the
-    published sync ``ref`` into ``exports/<as-of>/``."""
+def export_step(
+    engine: sa.Engine, ref: SyncRef, exports: Path, retention_months: int = DEFAULT_MONTHS
+) -> list[Path]:
+    """Write the department workbooks, the coverage report and the review queue (in its own
+    folder) of the published sync ``ref`` into a fresh ``exports/<as-of>/``, readable by
+    their owner only; then prune what is older than the retention period."""
     release_memory()
     with engine.connect() as conn:
         syncs = read_frame(conn, T.SYNCS)
@@ -57,8 +64,13 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
         if this.empty:
             raise SyncFailed(f"sync {ref.sync_id} was not published: nothing to export")
         frames = {t.name: read_frame(conn, t, columns=READ_COLUMNS.get(t.name)) for t in READ_TABLES}
-        staff = read_frame(conn, T.STAFF)
+        # The open alerts' evidence joins them before the restricted facts are put back,
+        # so health and civil affairs see the whole evidence and others what access allows.
         evidence = read_frame(conn, T.GAP_ALERTS, "status = 'open'", columns=["alert_id", "evidence"])
+        frames["gap_alerts"], frames["child_categories"] = with_restricted(
+            conn, frames["gap_alerts"].merge(evidence, on="alert_id", how="left"), frames["child_categories"]
+        )
+        staff = read_frame(conn, T.STAFF)
         records = pd.read_sql(sa.text(_FINDING_SQL), conn)
         expectations = read_frame(conn, T.EXPECTATION_RESULTS, "sync_id = :s", {"s": ref.sync_id})
         id_status = pd.read_sql(
@@ -71,12 +83,14 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
     rules = load_rules(ref.as_of)
     texts = alert_texts(rules)
     out = Path(exports) / ref.as_of.isoformat()
-    out.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():  # a re-run replaces the folder: no file of an earlier run (or an erased child) stays
+        shutil.rmtree(out)
+    private_dir(private_dir(Path(exports)) / out.name)
     sync_dates = {int(s): d.date() for s, d in zip(syncs["sync_id"], syncs["as_of"], strict=True)}
     staff = staff if len(staff) else None
     paths = write_department_workbooks(
         out,
-        frames["gap_alerts"].merge(evidence, on="alert_id", how="left"),
+        frames["gap_alerts"],
         frames["children"],
         frames["child_categories"],
         texts,
@@ -105,7 +119,11 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
     )
     report = replace(report, history=_keep_history(engine, report), published=_published(syncs))
     paths.append(write_coverage_report(out / "coverage_report.html", report))
-    paths.append(write_review_workbook(out / "review_queue.xlsx", review))
+    review_folder = private_dir(out / "review")  # apart from every department's folder
+    paths.append(write_review_workbook(review_folder / "review_queue.xlsx", review))
+    protect(out)
+    protect(Path(exports) / "data_docs")
+    prune(engine, ref, Path(exports), retention_months)
     return paths
 
 

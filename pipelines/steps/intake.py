@@ -15,6 +15,7 @@ from ingest.read import read_inbox
 from ingest.stage import fill_raw_rows, stage, stage_staff
 from pipelines.memory import release_memory
 from warehouse import tables as T
+from warehouse.erase import load_suppressions
 from warehouse.io import insert_frame, read_frame, replace_frame
 from warehouse.ledger import SyncFailed, SyncRef, begin_sync, fail_sync, source_counts, update_sync
 from warehouse.publish import carry_forward, clear_build
@@ -58,7 +59,9 @@ def stage_step(engine: sa.Engine, ref: SyncRef, docs_dir: Path | None = None) ->
     with engine.connect() as conn:
         raw = read_frame(conn, T.RAW_ROWS)
         sources = source_counts(conn, ref)
+        erased = load_suppressions(conn)
     staged, quarantine = stage(raw, ref.as_of, ref.sync_id)
+    staged, suppressed = erased.drop(staged)  # rows of erased children: counted, never kept
     staff = stage_staff(raw)
     outcomes = []
     # One extract's rows taken at a time: iterating the groupby would first copy
@@ -82,6 +85,7 @@ def stage_step(engine: sa.Engine, ref: SyncRef, docs_dir: Path | None = None) ->
     for source, figures in sources.items():
         figures["rows_staged"] = int(counts_staged.get(source, 0))
         figures["rows_quarantined"] = int(counts_quarantined.get(source, 0))
+        figures["rows_suppressed"] = suppressed.get(source, 0)
     results = pd.DataFrame([vars(o) for o in outcomes]).assign(sync_id=ref.sync_id)
     with engine.begin() as conn:
         replace_frame(conn, T.STAGED_RECORDS, staged)
