@@ -85,4 +85,4 @@ def test_alembic_migrations_match_the_table_declarations(engine):
         tables = conn.exec_driver_sql(
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'registry'"
         ).scalar()
-    assert tables == len(T.REGISTRY_TABLES) + 1  # + alembic_version
+    assert tables == len(T.REGISTRY_TABLES) + len(T.HISTORY_TABLES) + 1  # + alembic_version
