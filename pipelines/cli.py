@@ -14,6 +14,8 @@ from datetime import date
 from pathlib import Path
 
 DEMO_DIR = Path("var/demo")
+EXIT_FAILED = 1  # the sync ran and failed: nothing published
+EXIT_BUSY = 3  # another sync holds the warehouse: this one did not start
 
 
 def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> int:
@@ -34,14 +36,29 @@ def run_sync(inbox: Path, as_of: date, warehouse: str | None, exports: Path) -> 
     if result.success:
         print(f"childreg: sync as of {as_of} published; exports in {exports / as_of.isoformat()}")
         return 0
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None:  # Dagster wraps the stage's own exception
-                error = error.cause
-            print(f"childreg: sync failed in {event.step_key}: {error.message.strip()}", file=sys.stderr)
+    failures = [found for found in map(_failure, result.all_events) if found]
+    busy = any(cls == "WarehouseBusy" for cls, _ in failures)
+    for _, text in failures:
+        print(f"childreg: {text}", file=sys.stderr)
+    if busy:
+        print("childreg: this sync did not start; run it again once the other has finished.", file=sys.stderr)
+        return EXIT_BUSY
     print("childreg: nothing was published; the last good registry is unchanged.", file=sys.stderr)
-    return 1
+    return EXIT_FAILED
+
+
+def _failure(event) -> tuple[str, str] | None:
+    """A failed step's (or the run's resources') own exception: class name and a line."""
+    if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+        where, error = f"sync failed in {event.step_key}: ", event.step_failure_data.error
+    elif event.is_resource_init_failure and event.event_specific_data.error:
+        where, error = "", event.event_specific_data.error
+    else:
+        return None
+    while error.cause is not None:  # Dagster wraps the stage's own exception
+        error = error.cause
+    qualified, _, text = error.message.strip().partition(": ")  # "module.Class: text"
+    return error.cls_name, where + (text if qualified.endswith(error.cls_name) else error.message.strip())
 
 
 def synth_city(children: int, seed: int, as_of: date, out: Path) -> None:
