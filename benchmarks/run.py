@@ -42,8 +42,10 @@ def measure_sync(inbox: Path, warehouse: Path, exports: Path) -> dict:
     """Run the sync stage by stage in this process; then the floor and Splink alone."""
     from pipelines import steps
     from warehouse.engine import ensure_schema, make_engine
+    from warehouse.lock import sync_lock
 
-    engine = make_engine(f"duckdb:///{warehouse}")
+    url = f"duckdb:///{warehouse}"
+    engine = make_engine(url)
     ensure_schema(engine)
     opened: list[steps.SyncRef] = []
     stages = {
@@ -55,15 +57,16 @@ def measure_sync(inbox: Path, warehouse: Path, exports: Path) -> dict:
         "exports": lambda: steps.export_step(engine, opened[0], exports),
     }
     out: dict = {"stages": {}}
-    for name, run in stages.items():
-        with measured() as m:
-            result = run()
-        out["stages"][name] = {"seconds": round(m.seconds, 2), "peak_gib": round(m.peak_bytes / GIB, 2)}
-        if name == "link":
-            out["link_parts"] = {
-                k.removeprefix("seconds_"): v for k, v in result.items() if k.startswith("seconds_")
-            }
-            out["records_linked"] = result["child_records"]
+    with sync_lock(url):  # as the sync job holds it: only its holder may open a sync
+        for name, run in stages.items():
+            with measured() as m:
+                result = run()
+            out["stages"][name] = {"seconds": round(m.seconds, 2), "peak_gib": round(m.peak_bytes / GIB, 2)}
+            if name == "link":
+                out["link_parts"] = {
+                    k.removeprefix("seconds_"): v for k, v in result.items() if k.startswith("seconds_")
+                }
+                out["records_linked"] = result["child_records"]
     with engine.connect() as conn:
         out["rows_read"] = conn.exec_driver_sql("SELECT count(*) FROM work.raw_rows").scalar()
     out["total_seconds"] = round(sum(s["seconds"] for s in out["stages"].values()), 2)
