@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from pipelines import steps
 from pipelines.resources import SyncLock, SyncSettings, Warehouse
+from warehouse.ledger import source_counts
 
 R = TypeVar("R")
 GROUP = "sync"
@@ -61,11 +62,20 @@ def raw_rows(
     context, warehouse: Warehouse, settings: SyncSettings, sync_lock: SyncLock
 ) -> dg.Output[steps.SyncRef]:  # context untyped: Dagster reads the hint at runtime
     try:
-        ref = steps.read_step(warehouse.engine(), Path(settings.inbox), settings.as_of_date())
+        engine = warehouse.engine()
+        ref = steps.read_step(engine, Path(settings.inbox), settings.as_of_date())
+        with engine.connect() as conn:
+            read = source_counts(conn, ref).values()
     except Exception as exc:
         _retry_if_transient(context, exc)
         raise
-    return dg.Output(ref, metadata={"sync_id": ref.sync_id, "as_of": str(ref.as_of)})
+    metadata = {
+        "sync_id": ref.sync_id,
+        "as_of": str(ref.as_of),
+        "rows": sum(int(s.get("rows_read", 0)) for s in read),
+        "files": sum(int(s.get("files", 0)) for s in read),
+    }
+    return dg.Output(ref, metadata=metadata)
 
 
 @dg.asset(group_name=GROUP, description="Canonical person rows per extract; quarantine.")
