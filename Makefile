@@ -25,6 +25,7 @@ format: $(STAMP)
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
 
 dev: $(STAMP)    ## the Dagster UI on the same definitions
+	mkdir -p var/dagster_home && cp pipelines/dagster.yaml var/dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/var/dagster_home $(BIN)/dagster dev -m pipelines.definitions
 
 bench: $(STAMP)

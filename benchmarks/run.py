@@ -44,8 +44,10 @@ def measure_sync(inbox: Path, warehouse: Path, exports: Path) -> dict:
 
     from pipelines import steps
     from warehouse.engine import ensure_schema, make_engine
+    from warehouse.lock import sync_lock
 
-    engine = make_engine(f"duckdb:///{warehouse}")
+    url = f"duckdb:///{warehouse}"
+    engine = make_engine(url)
     ensure_schema(engine)
     opened: list[steps.SyncRef] = []
     stages = {
@@ -57,15 +59,16 @@ def measure_sync(inbox: Path, warehouse: Path, exports: Path) -> dict:
         "exports": lambda: steps.export_step(engine, opened[0], exports),
     }
     out: dict = {"stages": {}}
-    for name, run in stages.items():
-        with measured() as m:
-            result = run()
-        out["stages"][name] = {"seconds": round(m.seconds, 2), "peak_gib": round(m.peak_bytes / GIB, 2)}
-        if name == "link":
-            out["link_parts"] = {
-                k.removeprefix("seconds_"): v for k, v in result.items() if k.startswith("seconds_")
-            }
-            out["records_linked"] = result["child_records"]
+    with sync_lock(url):  # as the sync job holds it: only its holder may open a sync
+        for name, run in stages.items():
+            with measured() as m:
+                result = run()
+            out["stages"][name] = {"seconds": round(m.seconds, 2), "peak_gib": round(m.peak_bytes / GIB, 2)}
+            if name == "link":
+                out["link_parts"] = {
+                    k.removeprefix("seconds_"): v for k, v in result.items() if k.startswith("seconds_")
+                }
+                out["records_linked"] = result["child_records"]
     with engine.connect() as conn:  # work.raw_rows is emptied at publish; the ledger keeps the count
         sources = json.loads(
             conn.execute(

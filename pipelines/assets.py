@@ -5,11 +5,17 @@ of its last day unless the run names another date. ``raw_rows`` opens the sync; 
 ``SyncRef`` is every later asset's input, so each step is handed its own sync rather
 than looking for one. Each asset is one call into ``pipelines.steps`` and one into
 ``pipelines.metadata``; a failure marks this sync failed (nothing is published) and
-re-raises so Dagster shows it.
+re-raises so Dagster shows it. Only an error that can pass on a second try (the
+database unreachable or busy) makes Dagster run a step again (``pipelines.retries``).
+
+Every sync asset requires ``sync_lock``: the run (one process, see ``pipelines.jobs``)
+holds the warehouse's sync lock from before the sync opens until its exports are
+written, so no other sync writes the work and build tables meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -20,20 +26,28 @@ from dagster import AssetExecutionContext
 
 from pipelines import metadata, steps
 from pipelines.partitions import MONTHS, month_end
-from pipelines.resources import SyncSettings, Warehouse
+from pipelines.resources import SyncLock, SyncSettings, Warehouse
+from pipelines.retries import TRANSIENT, retry_if_transient
 from warehouse import tables as T
 
 R = TypeVar("R")
 GROUP = "sync"
-RETRY = dg.RetryPolicy(max_retries=2, delay=5)
 
 
-def _guarded(warehouse: Warehouse, ref: steps.SyncRef, work: Callable[..., R], *args: object) -> R:
-    engine = warehouse.engine()
+def _guarded(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    ref: steps.SyncRef,
+    work: Callable[..., R],
+    *args: object,
+) -> R:
     try:
-        return work(engine, ref, *args)
+        return work(warehouse.engine(), ref, *args)
     except Exception as exc:
-        steps.fail_sync(engine, ref, f"{work.__name__}: {type(exc).__name__}: {exc}")
+        retry_if_transient(context, exc)
+        # The ledger may be as unreachable as the step's tables; the next sync then marks this one abandoned.
+        with contextlib.suppress(*TRANSIENT):
+            steps.fail_sync(warehouse.engine(), ref, f"{work.__name__}: {type(exc).__name__}: {exc}")
         raise
 
 
@@ -47,19 +61,27 @@ def _as_of(context: AssetExecutionContext, settings: SyncSettings) -> date:
 @dg.asset(
     group_name=GROUP,
     partitions_def=MONTHS,
-    retry_policy=RETRY,
     description="Every data row of every inbox file, as read.",
     metadata=metadata.column_schema(T.RAW_ROWS),
 )
 def raw_rows(
-    context,
-    warehouse: Warehouse,
-    settings: SyncSettings,  # context untyped: dagster reads the hint at runtime
-) -> dg.Output[steps.SyncRef]:
-    ref = steps.read_step(warehouse.engine(), Path(settings.inbox), _as_of(context, settings))
-    figures = metadata.sources_of(warehouse.engine(), ref.sync_id)
-    rows = sum(c.get("rows_read", 0) for c in figures.values())
-    return dg.Output(ref, metadata={"sync_id": ref.sync_id, "as_of": str(ref.as_of), "rows_read": rows})
+    context, warehouse: Warehouse, settings: SyncSettings, sync_lock: SyncLock
+) -> dg.Output[steps.SyncRef]:  # context untyped: Dagster reads the hint at runtime
+    try:
+        ref = steps.read_step(warehouse.engine(), Path(settings.inbox), _as_of(context, settings))
+        sources = metadata.sources_of(warehouse.engine(), ref.sync_id)
+    except Exception as exc:
+        retry_if_transient(context, exc)
+        raise
+    return dg.Output(
+        ref,
+        metadata={
+            "sync_id": ref.sync_id,
+            "as_of": str(ref.as_of),
+            "rows_read": sum(int(s.get("rows_read", 0)) for s in sources.values()),
+            "files": sum(int(s.get("files", 0)) for s in sources.values()),
+        },
+    )
 
 
 @dg.asset(
@@ -69,9 +91,9 @@ def raw_rows(
     metadata=metadata.column_schema(T.STAGED_RECORDS),
 )
 def staged_records(
-    raw_rows: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
+    context, raw_rows: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings, sync_lock: SyncLock
 ) -> dg.Output[steps.SyncRef]:
-    sources = _guarded(warehouse, raw_rows, steps.stage_step, Path(settings.exports) / "data_docs")
+    sources = _guarded(context, warehouse, raw_rows, steps.stage_step, Path(settings.exports) / "data_docs")
     return dg.Output(raw_rows, metadata=metadata.staging_figures(sources))
 
 
@@ -82,10 +104,10 @@ def staged_records(
     metadata=metadata.column_schema(T.CHILDREN),
 )
 def linked_children(
-    staged_records: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
+    context, staged_records: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings, sync_lock: SyncLock
 ) -> dg.Output[steps.SyncRef]:
     step = _guarded(
-        warehouse, staged_records, steps.link_step, Path(settings.inbox), settings.linkage_db_api()
+        context, warehouse, staged_records, steps.link_step, Path(settings.inbox), settings.linkage_db_api()
     )
     return dg.Output(
         staged_records, metadata=metadata.linkage_figures(warehouse.engine(), staged_records, step)
@@ -99,10 +121,10 @@ def linked_children(
     metadata=metadata.column_schema(T.GAP_ALERTS),
 )
 def policy_results(
-    linked_children: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
+    context, linked_children: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings, sync_lock: SyncLock
 ) -> dg.Output[steps.SyncRef]:
     step = _guarded(
-        warehouse, linked_children, steps.policy_step, Path(settings.inbox), settings.confirm_drop
+        context, warehouse, linked_children, steps.policy_step, Path(settings.inbox), settings.confirm_drop
     )
     return dg.Output(linked_children, metadata={**step, **metadata.alert_figures(warehouse.engine())})
 
@@ -113,8 +135,10 @@ def policy_results(
     description="Audit, then swap the registry in atomically.",
     metadata=metadata.column_schema(T.SYNCS),
 )
-def published_registry(policy_results: steps.SyncRef, warehouse: Warehouse) -> dg.Output[steps.SyncRef]:
-    ref = _guarded(warehouse, policy_results, steps.publish_step)
+def published_registry(
+    context, policy_results: steps.SyncRef, warehouse: Warehouse, sync_lock: SyncLock
+) -> dg.Output[steps.SyncRef]:
+    ref = _guarded(context, warehouse, policy_results, steps.publish_step)
     return dg.Output(ref, metadata={"sync_id": ref.sync_id, "as_of": str(ref.as_of)})
 
 
@@ -124,10 +148,18 @@ def published_registry(policy_results: steps.SyncRef, warehouse: Warehouse) -> d
     description="Department workbooks, coverage report, review queue.",
 )
 def exports(
-    published_registry: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings
+    context,
+    published_registry: steps.SyncRef,
+    warehouse: Warehouse,
+    settings: SyncSettings,
+    sync_lock: SyncLock,
 ) -> dg.MaterializeResult:
     folder = Path(settings.exports)
-    paths = steps.export_step(warehouse.engine(), published_registry, folder, settings.retention_months)
+    try:
+        paths = steps.export_step(warehouse.engine(), published_registry, folder, settings.retention_months)
+    except Exception as exc:
+        retry_if_transient(context, exc)
+        raise
     return dg.MaterializeResult(metadata=metadata.export_links(paths, folder))
 
 

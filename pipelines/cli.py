@@ -2,22 +2,35 @@
 
 ``run`` executes the same Dagster job the schedule runs, in process. Exit status 0
 when the sync published; otherwise non-zero with the reason on standard error.
+It prints one line per stage (rows and seconds); ``--verbose`` adds Dagster's event
+log and the libraries' own logging (Great Expectations, Alembic, Splink).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
+import uuid
 from datetime import date
 from pathlib import Path
 
+from pipelines.admin import erase, evaluate, migrate
+from pipelines.arguments import parser
+
 DEMO_DIR = Path("var/demo")
+EXIT_FAILED = 1  # the sync ran and failed: nothing published
+EXIT_BUSY = 3  # another sync holds the warehouse: this one did not start
+UNREACHABLE = " (is the database running, and are --warehouse / CHILDREG_DATABASE_URL right?)"
 
 
 def run_sync(
-    inbox: Path, as_of: date, warehouse: str | None, exports: Path, confirm_drop: list[str] | None = None
+    inbox: Path,
+    as_of: date,
+    warehouse: str | None,
+    exports: Path,
+    verbose: bool = False,
+    confirm_drop: list[str] | None = None,
 ) -> int:
     """Execute the sync job in process; returns the exit status. ``confirm_drop``: sources
     whose drop in rows the operator confirms for this sync."""
@@ -25,12 +38,20 @@ def run_sync(
 
     from pipelines.definitions import defs
     from pipelines.partitions import partition_of
+    from pipelines.progress import StageLines, failures
     from pipelines.resources import from_env
 
     if not inbox.is_dir():
-        print(f"childreg: inbox folder not found: {inbox}", file=sys.stderr)
+        print(f"childreg: inbox folder not found: {inbox} (give the folder holding one folder per source)",
+              file=sys.stderr)  # fmt: skip
         return 2
+    instance = dg.DagsterInstance.ephemeral()
+    run_id = str(uuid.uuid4())
+    instance.add_event_listener(run_id, StageLines(lambda line: print(f"childreg: {line}", flush=True)))
+    # Dagster's own event log only when asked: the stage lines say what happened.
+    console = {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}
     result = defs.resolve_job_def("sync").execute_in_process(
+        run_config={"loggers": {"console": console}},
         resources=from_env(
             warehouse,
             inbox=str(inbox),
@@ -39,20 +60,22 @@ def run_sync(
             confirm_drop=list(confirm_drop or []) or None,
         ),
         partition_key=partition_of(as_of),
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance,
         raise_on_error=False,
+        run_id=run_id,
     )
     if result.success:
         print(f"childreg: sync as of {as_of} published; exports in {exports / as_of.isoformat()}")
         return 0
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            while error.cause is not None:  # Dagster wraps the stage's own exception
-                error = error.cause
-            print(f"childreg: sync failed in {event.step_key}: {error.message.strip()}", file=sys.stderr)
+    found = failures(result.all_events)
+    for cls, text in found:
+        hint = UNREACHABLE if cls == "OperationalError" else ""
+        print(f"childreg: {text}{hint}", file=sys.stderr)
+    if any(cls == "WarehouseBusy" for cls, _ in found):
+        print("childreg: this sync did not start; run it again once the other has finished.", file=sys.stderr)
+        return EXIT_BUSY
     print("childreg: nothing was published; the last good registry is unchanged.", file=sys.stderr)
-    return 1
+    return EXIT_FAILED
 
 
 def synth_city(children: int, seed: int, as_of: date, out: Path) -> None:
@@ -62,133 +85,41 @@ def synth_city(children: int, seed: int, as_of: date, out: Path) -> None:
     print(f"childreg: synthetic city of {children} children in {out} ({sum(counts.values())} rows)")
 
 
-def evaluate(truth: Path, warehouse: str | None) -> dict:
-    """Score the published registry (and the sync's staged rows) against ``truth/``."""
-    from linkage.evaluate import linkage_scores, policy_scores, read_truth
-    from warehouse import tables as T
-    from warehouse.engine import make_engine
-    from warehouse.io import read_frame
-    from warehouse.restricted import with_restricted
-
-    with make_engine(warehouse).connect() as conn:
-        staged = read_frame(conn, T.STAGED_RECORDS)
-        child_records = read_frame(conn, T.CHILD_RECORDS)
-        categories = read_frame(conn, T.CHILD_CATEGORIES)
-        alerts = read_frame(conn, T.GAP_ALERTS)
-        alerts, categories = with_restricted(conn, alerts, categories)  # hiv, serious_illness
-    facts = read_truth(truth)
-    return {
-        "linkage": linkage_scores(facts, child_records, staged),
-        "policy": policy_scores(facts, child_records, categories, alerts),
-    }
-
-
-def erase(child_id: str, reason: str, warehouse: str | None) -> int:
-    """Erase one child (registry.md, Access); the output names no value of the child."""
-    from warehouse.engine import ensure_schema, make_engine
-    from warehouse.erase import EraseRefused, erase_child
-
-    engine = make_engine(warehouse)
-    ensure_schema(engine)
-    try:
-        done = erase_child(engine, child_id, reason)
-    except EraseRefused as exc:
-        print(f"childreg: nothing erased: {exc}", file=sys.stderr)
-        return 1
-    print(
-        f"childreg: child {done.child_id} erased ({done.rows_removed} rows removed, "
-        f"{done.suppression_entries} suppression entries); export folders written before now "
-        "still hold the child until the next sync of their date rewrites them or retention prunes them"
-    )
-    return 0
-
-
-def migrate(warehouse: str | None) -> int:
-    """Bring a PostgreSQL warehouse to the code's schema, roles' grants included; run as the owner."""
-    from warehouse.engine import is_duckdb, make_engine
-    from warehouse.engine import migrate as upgrade
-
-    engine = make_engine(warehouse)
-    if is_duckdb(engine):
-        print("childreg: a DuckDB warehouse is created by the sync itself; nothing to migrate")
-        return 0
-    before, head = upgrade(engine)
-    print(f"childreg: warehouse schema at revision {head}" + ("" if before == head else f" (was {before})"))
-    return 0
-
-
-def _date(text: str) -> date:
-    return date.fromisoformat(text)
-
-
-def _sources() -> list[str]:
-    from values.reference import source_names
-
-    return list(source_names())
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="childreg", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run one sync of an inbox")
-    run.add_argument("--inbox", type=Path, required=True)
-    run.add_argument("--as-of", type=_date, required=True)
-    run.add_argument(
-        "--warehouse",
-        default=None,
-        help="SQLAlchemy URL (default: CHILDREG_DATABASE_URL or var/childreg.duckdb)",
-    )
-    run.add_argument("--exports", type=Path, default=Path("var/exports"))
-    run.add_argument(
-        "--confirm-drop",
-        action="append",
-        default=[],
-        metavar="SOURCE",
-        choices=_sources(),
-        help="a source system whose drop in rows (or emptied folder) is expected this sync; repeatable",
-    )
-    synth = sub.add_parser("synth", help="write a synthetic city: inbox and truth")
-    synth.add_argument("--children", type=int, default=20_000)
-    synth.add_argument("--seed", type=int, default=1)
-    synth.add_argument("--as-of", type=_date, default=date(2026, 11, 30))
-    synth.add_argument("--out", type=Path, required=True)
-    score = sub.add_parser("evaluate", help="score the last sync against a synthetic city's truth/")
-    score.add_argument("--truth", type=Path, required=True)
-    score.add_argument("--warehouse", default=None)
-    score.add_argument("--out", type=Path, default=None, help="write the scores as JSON here")
-    forget = sub.add_parser("erase", help="erase a child from every table; later syncs suppress it")
-    forget.add_argument("--child-id", required=True)
-    forget.add_argument("--reason", required=True)
-    forget.add_argument("--warehouse", default=None)
-    upgrade = sub.add_parser("migrate", help="migrate the PostgreSQL warehouse (as its owner)")
-    upgrade.add_argument("--warehouse", default=None)
-    demo = sub.add_parser("demo", help="synthetic city + one sync on the embedded default")
-    demo.add_argument("--children", type=int, default=20_000)
-    demo.add_argument("--as-of", type=_date, default=date(2026, 11, 30))
-    return parser
+def _logging(verbose: bool) -> None:
+    """Our warnings always; the libraries' INFO chatter (GX, Alembic, Splink) only when verbose."""
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return
+    logging.basicConfig(level=logging.WARNING, format="childreg: %(levelname)s: %(message)s")
+    logging.captureWarnings(True)  # library deprecation notices: through logging, and
+    logging.getLogger("py.warnings").setLevel(logging.ERROR)  # shown only when verbose
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser(__doc__.splitlines()[0].replace("``", "")).parse_args(argv)
+    _logging(args.verbose)
     if args.command == "synth":
         synth_city(args.children, args.seed, args.as_of, args.out)
         return 0
     if args.command == "evaluate":
+        if not args.truth.is_dir():
+            print(f"childreg: truth folder not found: {args.truth} (give the truth/ childreg synth wrote)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
         scores = json.dumps(evaluate(args.truth, args.warehouse), indent=2, ensure_ascii=False)
         if args.out:
             args.out.write_text(scores, encoding="utf-8")
         print(scores)
         return 0
     if args.command == "run":
-        return run_sync(args.inbox, args.as_of, args.warehouse, args.exports, args.confirm_drop)
+        return run_sync(args.inbox, args.as_of, args.warehouse, args.exports, args.verbose, args.confirm_drop)
     if args.command == "erase":
         return erase(args.child_id, args.reason, args.warehouse)
     if args.command == "migrate":
         return migrate(args.warehouse)
     city = DEMO_DIR / "city"
     synth_city(args.children, 1, args.as_of, city)
-    return run_sync(city / "inbox", args.as_of, None, DEMO_DIR / "exports")
+    return run_sync(city / "inbox", args.as_of, None, DEMO_DIR / "exports", args.verbose)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,15 @@ its options name.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import dagster as dg
 import sqlalchemy as sa
 
 from warehouse.engine import ensure_schema, make_engine, warehouse_url
+from warehouse.lock import sync_lock
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -26,6 +29,21 @@ class Warehouse(dg.ConfigurableResource):
         engine = make_engine(self.url or None)
         ensure_schema(engine)
         return engine
+
+
+class SyncLock(dg.ConfigurableResource):
+    """The warehouse's sync lock (``warehouse.lock``), held while the run lasts.
+
+    The sync job runs its steps in one process, so Dagster opens this resource once,
+    before the first step, and closes it after the last one or on failure.
+    """
+
+    url: str = ""
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[SyncLock]:
+        with sync_lock(warehouse_url(self.url or None)):
+            yield self
 
 
 class SyncSettings(dg.ConfigurableResource):
@@ -80,5 +98,6 @@ def from_env(
     settings = {**found, **{k: v for k, v in overrides.items() if v is not None}}
     return {
         "warehouse": Warehouse(url=warehouse_url(warehouse)),
+        "sync_lock": SyncLock(url=warehouse_url(warehouse)),
         "settings": SyncSettings(**settings),
     }

@@ -46,7 +46,7 @@ def _kill_when(url: str, inbox: Path, exports: Path, step: str) -> None:
     """Start a sync in another process and SIGKILL it as soon as ``step`` starts."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "run", "--inbox", str(inbox), "--as-of", AS_OF.isoformat(),
-         "--warehouse", url, "--exports", str(exports)],
+         "--warehouse", url, "--exports", str(exports), "--verbose"],  # Dagster's step log, to kill on
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     for line in process.stderr:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import duckdb
 import pandas as pd
 import sqlalchemy as sa
 
@@ -62,8 +63,15 @@ def _duckdb_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: 
     raw.register("_childreg_frame", df)
     try:
         raw.execute(f"INSERT INTO {target} SELECT {select} FROM _childreg_frame")
-    finally:
-        raw.unregister("_childreg_frame")
+    except duckdb.Error as exc:
+        # The failed insert aborted the transaction (a duplicate key, say): the view goes
+        # with the connection, and unregistering now would hide the reason behind
+        # "transaction is aborted". SQLAlchemy's own class, as its execute would raise.
+        wrapped = (
+            sa.exc.IntegrityError if isinstance(exc, duckdb.ConstraintException) else sa.exc.DatabaseError
+        )
+        raise wrapped(f"INSERT INTO {target}", None, exc) from exc
+    raw.unregister("_childreg_frame")
 
 
 def _copy_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: str) -> None:

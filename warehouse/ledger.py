@@ -2,7 +2,8 @@
 stage, and closed as published or failed.
 
 A step is handed the ``SyncRef`` its sync was opened with; nothing here looks for "the
-running sync", so a second process can never make a step work on someone else's.
+running sync", so a second process can never make a step work on someone else's. Only
+the holder of the warehouse's sync lock (``warehouse.lock``) may open a sync.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from warehouse import tables as T
 from warehouse.io import insert_frame
+from warehouse.lock import holds_sync_lock
 
 
 class SyncFailed(RuntimeError):
@@ -43,13 +45,21 @@ def as_date(value: object) -> date:
 
 
 def begin_sync(engine: sa.Engine, as_of: date) -> SyncRef:
-    """Open a sync: the next number, status running. A sync left running by a killed
-    process is marked failed, so at most one sync is ever running."""
+    """Open a sync: the next number, status running.
+
+    Only under the warehouse's sync lock: holding it proves that a sync still marked
+    running has no live process (the lock dies with its holder), so such a sync is
+    marked failed as abandoned, and at most one sync is ever running.
+    """
+    if not holds_sync_lock(engine.url):
+        raise SyncFailed("a sync may only open under the warehouse's sync lock (warehouse.lock.sync_lock)")
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "UPDATE registry.syncs SET status = 'failed', message = 'abandoned' WHERE status = 'running'"
-            )
+                "UPDATE registry.syncs SET status = 'failed', finished_at = :t, "
+                "message = 'abandoned: its process ended without finishing' WHERE status = 'running'"
+            ),
+            {"t": now()},
         )
         last = conn.execute(sa.text("SELECT max(sync_id) FROM registry.syncs")).scalar()
         ref = SyncRef(int(last or 0) + 1, as_of)

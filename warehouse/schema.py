@@ -42,7 +42,16 @@ def sa_table(table: Table, metadata: sa.MetaData, schema: str | None = None) -> 
     return sa.Table(
         table.name,
         metadata,
-        *(sa.Column(c.name, _SA_TYPES[c.type], comment=c.description) for c in table.columns),
+        *(
+            sa.Column(
+                c.name,
+                _SA_TYPES[c.type],
+                comment=c.description,
+                primary_key=c.name in table.primary_key,
+                autoincrement=False,  # keys are given (sync numbers, ids), never generated
+            )
+            for c in table.columns
+        ),
         schema=schema or table.schema,
         comment=table.description,
     )

@@ -33,6 +33,8 @@ class Table:
     schema: str
     description: str
     columns: tuple[Column, ...]
+    # Created as the table's PRIMARY KEY (its columns NOT NULL). raw_rows and quarantine
+    # have none: a CSV row's source_sheet is NULL, and a key column may not be.
     primary_key: tuple[str, ...] = field(default=())
 
     @property
@@ -221,6 +223,7 @@ PAIRS = Table(
         ),
         ("automatic", BOOL, "the model may merge the pair on its own (see linkage.link._mergeable)"),
     ),
+    ("record_id_l", "record_id_r"),
 )
 
 EXPECTATION_RESULTS = Table(
@@ -337,6 +340,7 @@ CHILD_RECORDS = Table(
         ("match_probability", FLOAT, "strongest link that joined the row to its child (1 for a lone row)"),
         ("sync_id", INT, "sync"),
     ),
+    ("record_id",),
 )
 
 ADULT_RECORDS = Table(
@@ -361,6 +365,7 @@ ADULT_RECORDS = Table(
         ("assistance_type", STR, "救助类别 coded"),
         ("sync_id", INT, "sync"),
     ),
+    ("record_id",),
 )
 
 CHILD_ID_LINEAGE = Table(
@@ -374,6 +379,7 @@ CHILD_ID_LINEAGE = Table(
         ("event", STR, "merged (old retired into new) / split (records of old moved to new)"),
         ("n_records", INT, "records that moved"),
     ),
+    ("sync_id", "old_child_id", "new_child_id"),
 )
 
 CHILD_CATEGORIES = Table(
@@ -392,6 +398,7 @@ CHILD_CATEGORIES = Table(
         ("rule", STR, "rule id and clause of the opinions"),
         ("sync_id", INT, "sync"),
     ),
+    ("child_id", "category", "basis"),
 )
 
 ENTITLEMENTS = Table(
@@ -411,6 +418,7 @@ ENTITLEMENTS = Table(
         ),
         ("sync_id", INT, "sync"),
     ),
+    ("child_id", "benefit"),
 )
 
 GAP_ALERTS = Table(
