@@ -11,6 +11,9 @@ value):
 - ``folder_empty``: no file, or no data row, where the baseline had rows;
 - ``file_refused``: a file the reader refused or could not read (``files_refused``,
   ``file_errors``);
+- ``rows_unreadable``: rows of a file the reader could not read whole (undecodable
+  bytes, an over-long line: quarantined, the rest staged) — that child's facts are
+  missing, so the source cannot say "none";
 - ``blocked``: an extract-level expectation blocked the extract;
 - ``file_without_rows``: more files without a data row than in the baseline (a
   header and nothing under it);
@@ -50,6 +53,7 @@ class FileFacts:
     name: str
     rows: int
     fields: frozenset[str]
+    unreadable: int = 0  # rows the reader could not read whole (undecodable bytes, an over-long line)
 
 
 @dataclass
@@ -151,6 +155,9 @@ def _faults(
         faults.append(("file_refused", f"{len(refused)} file(s) refused: " + "; ".join(refused)))
     if counts.get("blocked"):
         faults.append(("blocked", str(counts["blocked"])))
+    unreadable = [f"{f.name}: {f.unreadable}" for f in files if f.unreadable]
+    if unreadable:
+        faults.append(("rows_unreadable", "rows not read whole (quarantined): " + "; ".join(unreadable)))
     without = now["files"] - now["files_with_rows"]
     without_before = int(before.get("files", 0) or 0) - int(before.get("files_with_rows", 0) or 0)
     if not emptied and without > max(without_before, 0):

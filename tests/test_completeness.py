@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from ingest.config import load_mappings
-from ingest.tabular import decode_text, sniff_delimiter
+from ingest.tabular import decode_lines, sniff_delimiter
 from pipelines.cli import run_sync
 from policy import CHILD_COLUMNS, RECORD_COLUMNS, apply_policy, load_rules
 from synth import write_city
@@ -67,8 +67,8 @@ def _header_index(rows: list[list[str]], source: str) -> int:
 
 
 def _rewrite(path: Path, edit: Callable[[list[list[str]], int], list[list[str]]], source: str) -> None:
-    text = decode_text(path.read_bytes())
-    delimiter = sniff_delimiter(text)
+    lines, _ = decode_lines(path.read_bytes())
+    text, delimiter = "".join(lines), sniff_delimiter(lines)
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     out = io.StringIO()
     csv.writer(out, delimiter=delimiter, lineterminator="\r\n").writerows(
@@ -114,7 +114,7 @@ def folder_emptied(inbox: Path) -> str:
 FAULTS = {
     empty_file: {"file_refused", "file_without_rows"},
     header_only: {"file_without_rows"},
-    undecodable_line: {"file_refused"},
+    undecodable_line: {"rows_unreadable"},
     column_missing: {"column_missing"},
     folder_emptied: {"folder_empty"},
 }

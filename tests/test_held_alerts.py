@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from ingest.tabular import decode_text
+from ingest.tabular import decode_lines
 from pipelines.cli import run_sync
 from policy import RECORD_COLUMNS, load_rules
 from policy.near_miss import near_misses
@@ -60,7 +60,7 @@ def _pupil(city: Path) -> pd.Series:
 def _mistype(inbox: Path, row: pd.Series) -> None:
     """The pupil's 学籍 row without its identity number and ten days off in its birth date."""
     path = inbox / EDU / row["source_file"]
-    rows = list(csv.reader(io.StringIO(decode_text(path.read_bytes()), newline="")))
+    rows = list(csv.reader(io.StringIO("".join(decode_lines(path.read_bytes())[0]), newline="")))
     header = next(i for i, r in enumerate(rows) if "全国学籍号" in r)
     col = {
         name: rows[header].index(name) for name in ("全国学籍号", "身份证件类型", "身份证件号", "出生日期")

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
+import psycopg
 import sqlalchemy as sa
 
 from warehouse.engine import is_duckdb
@@ -84,9 +85,12 @@ def _copy_insert(conn: sa.Connection, table: Table, df: pd.DataFrame, target: st
             df[c.name] = df[c.name].astype("boolean")
     values = df.astype(object).where(df.notna(), None)
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-        for row in values.itertuples(index=False, name=None):
-            copy.write_row(row)
+    try:
+        with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in values.itertuples(index=False, name=None):
+                copy.write_row(row)
+    except psycopg.IntegrityError as exc:  # SQLAlchemy's own class, as its execute would raise
+        raise sa.exc.IntegrityError(f"COPY {target}", None, exc) from exc
 
 
 def read_frame(

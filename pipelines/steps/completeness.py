@@ -36,17 +36,18 @@ def _judged_fields(mapping: Mapping) -> frozenset[str]:
 
 
 def _files(conn: sa.Connection) -> dict[str, list[FileFacts]]:
-    """Per source, each file with data rows this sync: its rows and the judged fields its
-    header names (one row's cells carry every header of its file)."""
+    """Per source, each file with data rows this sync: its rows, the judged fields its
+    header names (one row's cells carry every header of its file) and its rows that
+    could not be read whole."""
     found = conn.execute(
         sa.text(
-            "SELECT source_system, source_file, count(*), min(cells) FROM work.raw_rows "
-            "GROUP BY source_system, source_file"
+            "SELECT source_system, source_file, count(*), min(cells) FILTER (WHERE read_fault IS NULL), "
+            "count(read_fault) FROM work.raw_rows GROUP BY source_system, source_file"
         )
     ).all()
     mappings = load_mappings()
     files: dict[str, list[FileFacts]] = {}
-    for source, name, rows, cells in found:
+    for source, name, rows, cells, faulty in found:
         mapping = mappings.get(source)
         headers = list(json.loads(cells)) if cells else []
         fields = (
@@ -54,7 +55,7 @@ def _files(conn: sa.Connection) -> dict[str, list[FileFacts]]:
             if mapping
             else frozenset()
         )
-        files.setdefault(source, []).append(FileFacts(name, int(rows), fields))
+        files.setdefault(source, []).append(FileFacts(name, int(rows), fields, int(faulty)))
     return files
 
 
