@@ -26,6 +26,7 @@ def settings() -> dict[str, Any]:
         "privileged_departments": shared["departments"],
         "restricted_sources": shared["sources"],
         "restricted_categories": shared["categories"],
+        "generic_detail": shared["generic_detail"],
     }
     return data
 

@@ -17,12 +17,12 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from ingest.suppress import Suppressions, identity_digests
 from pipelines.cli import main, run_sync
 from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
 from warehouse.schema import BUILD_SCHEMA
+from warehouse.suppress import Suppressions, identity_digests
 
 AS_OF = date(2026, 11, 30)
 KEY = bytes(range(32))

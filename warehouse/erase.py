@@ -3,7 +3,7 @@
 The child's rows leave every table — registry, its build copy, work and restricted —
 in one transaction; ``registry.erasures`` records when, why and at which sync, never
 who. What stays is a suppression entry per identity the child's records carried
-(``ingest.suppress``: keyed hashes, no readable value), so next month's extracts do
+(``warehouse.suppress``: keyed hashes, no readable value), so next month's extracts do
 not bring the child back.
 
 The hashes' key is made once per warehouse: on DuckDB a ``<file>.key`` beside the
@@ -20,13 +20,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ingest.suppress import Suppressions, identity_digests
 from warehouse import tables as T
 from warehouse.engine import duckdb_file
 from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import now
 from warehouse.permissions import OWNER_FILE
 from warehouse.schema import BUILD_SCHEMA
+from warehouse.suppress import Suppressions, identity_digests
 
 
 class EraseRefused(RuntimeError):

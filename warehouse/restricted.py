@@ -53,9 +53,7 @@ def _json(items: list) -> str | None:
 
 
 def _generic_details() -> dict[str, str]:
-    from reports.config import settings  # the exports' own wording for other departments
-
-    return dict(settings()["access"]["generic_detail"])
+    return dict(restricted()["generic_detail"])
 
 
 def _candidates(conn: sa.Connection, table: T.Table, extra: str, columns: list[str]) -> pd.DataFrame:
