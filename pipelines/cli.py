@@ -70,6 +70,21 @@ def evaluate(truth: Path, warehouse: str | None) -> dict:
     }
 
 
+def explain_child(child_id: str, warehouse: str | None, out: Path | None) -> int:
+    """Write the waterfall page of a child's links; returns the exit status."""
+    from pipelines.steps.explaining import explain_child_step
+    from warehouse.engine import make_engine
+
+    path = out or Path("var/explain") / f"child-{child_id}.html"
+    try:
+        explain_child_step(make_engine(warehouse), child_id, path)
+    except ValueError as error:
+        print(f"childreg: {error}", file=sys.stderr)
+        return 2
+    print(f"childreg: how child {child_id}'s records link: {path}")
+    return 0
+
+
 def _date(text: str) -> date:
     return date.fromisoformat(text)
 
@@ -95,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--truth", type=Path, required=True)
     score.add_argument("--warehouse", default=None)
     score.add_argument("--out", type=Path, default=None, help="write the scores as JSON here")
+    explain = sub.add_parser("explain", help="the waterfall of a child's links, as a page that opens offline")
+    explain.add_argument("--child-id", required=True)
+    explain.add_argument("--warehouse", default=None)
+    explain.add_argument("--out", type=Path, default=None, help="default: var/explain/child-<ID>.html")
     demo = sub.add_parser("demo", help="synthetic city + one sync on the embedded default")
     demo.add_argument("--children", type=int, default=20_000)
     demo.add_argument("--as-of", type=_date, default=date(2026, 11, 30))
@@ -115,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "run":
         return run_sync(args.inbox, args.as_of, args.warehouse, args.exports)
+    if args.command == "explain":
+        return explain_child(args.child_id, args.warehouse, args.out)
     city = DEMO_DIR / "city"
     synth_city(args.children, 1, args.as_of, city)
     return run_sync(city / "inbox", args.as_of, None, DEMO_DIR / "exports")

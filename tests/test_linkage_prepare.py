@@ -3,7 +3,7 @@
 import pandas as pd
 
 from linkage.prepare import linkage_frame
-from values.names import fold_pinyin, name_pinyin
+from values.names import folded_pinyin
 
 
 def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
 
 
 def _folded(name: str) -> str:
-    return fold_pinyin(name_pinyin(name))
+    return folded_pinyin(name)
 
 
 def test_a_roster_member_has_the_head_and_the_heads_spouse_as_carers():

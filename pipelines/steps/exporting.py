@@ -1,4 +1,5 @@
-"""The published registry → department workbooks, coverage report and review queue."""
+"""The published registry → department workbooks, coverage report and review queue
+(with the waterfall pages of its pairs)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from pipelines.memory import release_memory
+from pipelines.steps.explaining import review_pages_step
 from policy import load_rules
 from reports import (
     READ_COLUMNS,
@@ -82,6 +84,8 @@ def export_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
         benefit_names={code: b.name for code, b in rules.benefits.items()},
         staff=staff,
     )
+    # Splink's waterfall of every queued pair, pages that open offline (issue 15).
+    paths += review_pages_step(engine, ref, exports)
     paths.append(write_coverage_report(out / "coverage_report.html", report))
     paths.append(write_review_workbook(out / "review_queue.xlsx", frames["review_pairs"], in_queue))
     return paths
