@@ -53,3 +53,19 @@ def test_head_and_spouse_are_not_each_others_carers():
     frame = linkage_frame(everyone, everyone=everyone).set_index("unique_id")
     assert frame.loc["h", "carers"] == []
     assert frame.loc["s", "carers"] == [_folded("王大")]
+
+
+def test_name_parts_and_carers_fold_syllable_by_syllable():
+    """李星娥 is li·xing·e: folded ni·xin·e, never xin·ge cut from joined pinyin, so the
+    parts linkage compares join up to staging's name_pinyin_folded."""
+    rows = _roster([("a", "李星娥", "granddaughter")]).assign(
+        name_pinyin_folded=["nixine"], guardian_name=["刘星"], head_name=[None]
+    )
+    frame = linkage_frame(rows).iloc[0]
+    assert (frame["surname_folded"], frame["given_folded"], frame["given_first_folded"]) == (
+        "ni",
+        "xine",
+        "xin",
+    )
+    assert frame["surname_folded"] + frame["given_folded"] == frame["name_pinyin_folded"]
+    assert frame["carers"] == ["niuxin"] == [_folded("牛新")]
