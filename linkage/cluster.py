@@ -6,11 +6,12 @@ taken strongest first and an edge is refused when it would put two different val
 numbers, or a pair a reviewer called different, into one child.
 
 An edge is also refused when it would join two groups whose birth dates all
-disagree (none the same, within 50 days or day and month swapped: the model's own
-"may be the same date" levels). Such a join is a chain through a record that holds
-no birth date — a household-roster row without a usable number has none (sources.md)
-— matched on its name and place to the records of two children: the model compared
-the roster row with each child, never the two children with each other.
+disagree (none the same, within the lunar window or day and month swapped: the
+model's own "may be the same date" levels, ``BirthDate.MAY_BE_SAME_DATE``). Such a
+join is a chain through a record that holds no birth date — a household-roster row
+without a usable number has none (sources.md) — matched on its name and place to the
+records of two children: the model compared the roster row with each child, never
+the two children with each other.
 
 That ordered pass is Python, one edge at a time; it only changes anything in the
 few components where such a fact exists. Every other component is a cluster as it
@@ -27,11 +28,13 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from linkage.comparisons import BirthDate
+
 _EDGE = ["record_id_l", "record_id_r"]
 
-# Birth dates this many days apart may still be one child's (a lunar birthday):
-# linkage.comparisons.birth_date's "within 50 days" level.
-SAME_BIRTH_DAYS = 50
+# Birth dates this many days apart may still be one child's (a lunar birthday): the
+# birth-date comparison's own window (values.dates.LUNAR_WINDOW_DAYS).
+SAME_BIRTH_DAYS = BirthDate().lunar_window_days
 
 
 def _dates_agree(a: frozenset[pd.Timestamp], b: frozenset[pd.Timestamp]) -> bool:

@@ -1,61 +1,78 @@
-"""The linkage model, read as a table: what is compared, level by level.
+"""The linkage model as comparison objects, built the way Splink's comparison library
+builds its own (a ``ComparisonCreator`` whose ``create_comparison_levels`` lists
+Splink level creators).
 
-Each level carries a label a caseworker reads in the review queue (Chinese first).
+Each comparison names its levels: a key code reads (``Name.SAME_PINYIN``), a label a
+caseworker reads in the review queue (Chinese first), and, where training may leave
+a level at the probability floor, the reason (``splink_model.floor_levels`` refuses
+a trained model with a level at the floor and no reason). Constants live on the
+comparison: clustering reads the birth-date window from ``BirthDate``.
+
 Conditions use only equality and arithmetic on columns computed upstream in
-``linkage.prepare`` (pinyin, day numbers, id prefixes), plus Splink's own
+``linkage.prepare`` (pinyin, day numbers, id prefixes), through Splink's own
 dialect-aware levels, so the same model runs on DuckDB and on Spark.
 
 Why these levels (measured in benchmarks/RESULTS.md):
 - names are compared on pinyin, not characters: DuckDB string distances work per
   character and misfire on 2–3-character Chinese names (stack.md);
-- birth dates get a "within 50 days" level for lunar birthdays and a day/month swap;
+- birth dates get a lunar-birthday window (``values.dates.LUNAR_WINDOW_DAYS``) and a
+  day/month swap;
 - the identity number gets "same first 15 digits" for Excel-zeroed numbers and
   "one edit apart" for typos.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from abc import abstractmethod
+from dataclasses import dataclass
 
 import splink.comparison_level_library as cll
 from splink import block_on
 from splink.blocking_rule_library import CustomRule
-from splink.comparison_library import CustomComparison
+from splink.internals.column_expression import ColumnExpression
+from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
+from values.dates import LUNAR_WINDOW_DAYS
 
-def _null(col: str) -> dict[str, Any]:
-    return {
-        "sql_condition": f"{col}_l IS NULL OR {col}_r IS NULL",
-        "label_for_charts": "缺失 missing",
-        "is_null_level": True,
-    }
+MISSING = "missing"
+DIFFERENT = "different"
+
+# Why a "different" level may sit at the floor: shared by every comparison.
+_NO_TRUE_MATCH_DIFFERS = (
+    "No true match in the training records differs here (the synthetic city writes "
+    "no such error), so EM leaves m at the floor, and the floor sets the level's "
+    "penalty, log2(floor / u), in place of m = 0's minus infinity: one wrong value "
+    "weakens a pair instead of forbidding it. Records that hold such errors raise m "
+    "above the floor when the model is retrained on them."
+)
 
 
-def _level(sql: str, label: str, tf_column: str | None = None) -> dict[str, Any]:
-    level: dict[str, Any] = {"sql_condition": sql, "label_for_charts": label}
-    if tf_column:
-        level.update({"tf_adjustment_column": tf_column, "tf_adjustment_weight": 1.0})
-    return level
+@dataclass(frozen=True)
+class Level:
+    """One level of a comparison: ``key`` for code, ``label`` for people, ``creator``
+    for Splink's SQL; ``floor_reason`` says why training may leave its m (or m and u)
+    at the probability floor."""
 
-
-_ELSE = {"sql_condition": "ELSE", "label_for_charts": "不同 different"}
+    key: str
+    creator: ComparisonLevelCreator
+    label: str
+    floor_reason: str | None = None
 
 
 class EmptyListLevel(ComparisonLevelCreator):
     """Null level for a list column: missing, or an empty list, on either side.
 
     A list's length is spelled per backend (DuckDB ``len``, Spark ``size``; sqlglot
-    translates DuckDB's ``len`` to Spark's string ``length``). The DuckDB text is the
-    one the trained model file holds, so ``splink_model`` can check the file against
-    this code before scoring on another backend.
+    translates DuckDB's ``len`` to Spark's string ``length``).
     """
 
     _LENGTH = {"duckdb": "len", "spark": "size"}
 
     def __init__(self, col: str):
         self.col = col
+        self.is_null_level = True
 
     def create_sql(self, sql_dialect: SplinkDialect) -> str:
         if sql_dialect.sql_dialect_str not in self._LENGTH:
@@ -67,102 +84,268 @@ class EmptyListLevel(ComparisonLevelCreator):
         return "缺失 missing"
 
 
-def id_number() -> CustomComparison:
-    return CustomComparison(
-        output_column_name="id_number",
-        comparison_description="公民身份号码",
-        comparison_levels=[
-            _null("id_candidate"),
-            _level("id_candidate_l = id_candidate_r", "身份证号相同 same number"),
-            _level(
-                "id_prefix15_l = id_prefix15_r AND (id_zeroed_l OR id_zeroed_r)",
+class EitherTrueLevel(ComparisonLevelCreator):
+    """A boolean column true on either side: ``col_l OR col_r``."""
+
+    def __init__(self, col: str):
+        self.col_expression = ColumnExpression.instantiate_if_str(col)
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        self.col_expression.sql_dialect = sql_dialect
+        return f"{self.col_expression.name_l} OR {self.col_expression.name_r}"
+
+    def create_label_for_charts(self) -> str:
+        return f"{self.col_expression.label} on either side"
+
+
+class ModelComparison(ComparisonCreator):
+    """A comparison of the model: its levels in order, null level first, else last.
+
+    Splink writes each pair's level to ``gamma_<output_column_name>``: -1 for the null
+    level, then counting down from the most specific level to 0 for the last.
+    ``position`` is the order code and the review queue read: 0 = the most specific
+    non-null level, -1 = missing.
+    """
+
+    output_column_name: str
+    description: str
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    @abstractmethod
+    def levels(self) -> list[Level]: ...
+
+    def create_comparison_levels(self) -> list[ComparisonLevelCreator]:
+        return [level.creator.configure(label_for_charts=level.label) for level in self.levels()]
+
+    def create_output_column_name(self) -> str:
+        return self.output_column_name
+
+    def create_description(self) -> str:
+        return self.description
+
+    def scored_levels(self) -> list[Level]:
+        """The non-null levels, most specific first: ``position`` i is the i-th."""
+        return [lv for lv in self.levels() if not lv.creator.is_null_level]
+
+    def position(self, key: str) -> int:
+        if key == MISSING:
+            return -1
+        keys = [lv.key for lv in self.scored_levels()]
+        if key not in keys:
+            raise KeyError(f"{self.output_column_name} has no level {key!r}: {keys}")
+        return keys.index(key)
+
+    def gamma(self, key: str) -> int:
+        """The value Splink writes to ``gamma_<output_column_name>`` for level ``key``."""
+        position = self.position(key)
+        return -1 if position == -1 else len(self.scored_levels()) - 1 - position
+
+    def level(self, key: str) -> Level:
+        return next(lv for lv in self.levels() if lv.key == key)
+
+
+def _missing(col: str) -> Level:
+    return Level(MISSING, cll.NullLevel(col), "缺失 missing")
+
+
+def _different(floor_reason: str | None = None) -> Level:
+    return Level(DIFFERENT, cll.ElseLevel(), "不同 different", floor_reason)
+
+
+class IdNumber(ModelComparison):
+    output_column_name = "id_number"
+    description = "公民身份号码"
+    SAME, EXCEL_ZEROED, ONE_TYPO = "same", "excel_zeroed", "one_typo"
+
+    def levels(self) -> list[Level]:
+        return [
+            _missing("id_candidate"),
+            Level(self.SAME, cll.ExactMatchLevel("id_candidate"), "身份证号相同 same number"),
+            Level(
+                self.EXCEL_ZEROED,
+                cll.And(cll.ExactMatchLevel("id_prefix15"), EitherTrueLevel("id_zeroed")),
                 "前15位相同（Excel截断） same first 15 digits, one zeroed by Excel",
             ),
-            cll.DamerauLevenshteinLevel("id_candidate", 1).configure(
-                label_for_charts="相差一位 one typo or transposition apart"
+            Level(
+                self.ONE_TYPO,
+                cll.DamerauLevenshteinLevel("id_candidate", 1),
+                "相差一位 one typo or transposition apart",
             ),
-            _ELSE,
-        ],
-    )
+            _different(),
+        ]
 
 
-def name() -> CustomComparison:
-    return CustomComparison(
-        output_column_name="name",
-        comparison_description="姓名",
-        comparison_levels=[
-            _null("name_norm"),
-            _level("name_norm_l = name_norm_r", "姓名相同 same name", tf_column="name_norm"),
-            _level("name_pinyin_l = name_pinyin_r", "同音 same pinyin", tf_column="name_pinyin"),
-            _level("name_pinyin_folded_l = name_pinyin_folded_r", "方言同音 same Sichuan-folded pinyin"),
-            _level(
-                "surname_folded_l = surname_folded_r AND given_first_folded_l = given_first_folded_r",
+class Name(ModelComparison):
+    output_column_name = "name"
+    description = "姓名"
+    SAME, SAME_PINYIN, SAME_FOLDED = "same", "same_pinyin", "same_folded"
+    SURNAME_AND_FIRST, GIVEN_ONLY = "surname_and_first_given", "given_only"
+    # Levels that say "the same name, spelt alike": a pair agreeing on little else
+    # than such a name is still one the model may merge (linkage.link._mergeable).
+    SOUNDS_SAME = (MISSING, SAME, SAME_PINYIN, SAME_FOLDED)
+
+    def levels(self) -> list[Level]:
+        return [
+            _missing("name_norm"),
+            Level(
+                self.SAME,
+                cll.ExactMatchLevel("name_norm", term_frequency_adjustments=True),
+                "姓名相同 same name",
+            ),
+            Level(
+                self.SAME_PINYIN,
+                cll.ExactMatchLevel("name_pinyin", term_frequency_adjustments=True),
+                "同音 same pinyin",
+            ),
+            Level(
+                self.SAME_FOLDED,
+                cll.ExactMatchLevel("name_pinyin_folded"),
+                "方言同音 same Sichuan-folded pinyin",
+                floor_reason=(
+                    "The synthetic city writes no dialect spellings (its name typos are "
+                    "homophones, which share pinyin), so EM sees no true match here and "
+                    "random pairs almost never land here: m and u both sit at the floor "
+                    "and the level weighs 0. A 李星娥 written 尼新娥 then neither counts "
+                    "for nor against a pair, where 'different' would count about −8 bits. "
+                    "Retrain on records that hold dialect spellings to weigh it."
+                ),
+            ),
+            Level(
+                self.SURNAME_AND_FIRST,
+                cll.And(cll.ExactMatchLevel("surname_folded"), cll.ExactMatchLevel("given_first_folded")),
                 "姓与名首字同音 same surname and first given syllable",
+                floor_reason=(
+                    "Siblings share a surname and often a generation character, so "
+                    "non-matches land here; of a child's own records only a corrected "
+                    "last character does (rare in the synthetic city), so m may sit at "
+                    "the floor and the level count against a pair."
+                ),
             ),
-            _level("given_folded_l = given_folded_r", "名同音，姓不同 same given name, other surname"),
-            _ELSE,
-        ],
-    )
-
-
-def birth_date() -> CustomComparison:
-    return CustomComparison(
-        output_column_name="birth_date",
-        comparison_description="出生日期",
-        comparison_levels=[
-            _null("birth_days"),
-            _level("birth_days_l = birth_days_r", "出生日期相同 same date"),
-            _level("birth_swapped_l = birth_iso_r", "日月颠倒 day and month swapped"),
-            _level(
-                "abs(birth_days_l - birth_days_r) <= 50",
-                "相差50天内（农历生日） within 50 days: lunar birthday",
+            Level(
+                self.GIVEN_ONLY,
+                cll.ExactMatchLevel("given_folded"),
+                "名同音，姓不同 same given name, other surname",
+                floor_reason=(
+                    "The synthetic city never changes a child's surname, so no true match "
+                    "lands here, while given names repeat across families: the level "
+                    "counts against a pair, log2(floor / u)."
+                ),
             ),
-            _level("birth_year_l = birth_year_r", "同年 same year"),
-            _ELSE,
-        ],
-    )
+            _different(_NO_TRUE_MATCH_DIFFERS),
+        ]
 
 
-def sex() -> CustomComparison:
-    return CustomComparison(
-        output_column_name="sex",
-        comparison_description="性别",
-        comparison_levels=[_null("sex"), _level("sex_l = sex_r", "性别相同 same sex"), _ELSE],
-    )
+class BirthDate(ModelComparison):
+    """Birth dates: the same day, day and month swapped, within the lunar-birthday
+    window, the same year. ``lunar_window_days`` is also the window clustering keeps
+    two groups' dates within (``linkage.cluster``)."""
+
+    output_column_name = "birth_date"
+    description = "出生日期"
+    SAME, SWAPPED, LUNAR, SAME_YEAR = "same", "day_month_swapped", "lunar_window", "same_year"
+    # Levels that say "may be the same date": clustering refuses to join groups
+    # whose dates fall in none of them (linkage.cluster._dates_agree).
+    MAY_BE_SAME_DATE = (SAME, SWAPPED, LUNAR)
+
+    def __init__(self, lunar_window_days: int = LUNAR_WINDOW_DAYS) -> None:
+        self.lunar_window_days = lunar_window_days
+        super().__init__()
+
+    def levels(self) -> list[Level]:
+        days = self.lunar_window_days
+        return [
+            _missing("birth_days"),
+            Level(self.SAME, cll.ExactMatchLevel("birth_days"), "出生日期相同 same date"),
+            Level(
+                self.SWAPPED,
+                # birth_swapped is the date with day and month exchanged (prepare), so
+                # one direction is both: swapping is its own inverse.
+                cll.ColumnsReversedLevel("birth_swapped", "birth_iso"),
+                "日月颠倒 day and month swapped",
+                floor_reason=(
+                    "The synthetic city writes no swapped dates, so EM sees no true "
+                    "match here and random pairs almost never land here: m and u both "
+                    "sit at the floor and the level weighs 0, neither for nor against, "
+                    "where a date this far apart would otherwise count as 'same year' or "
+                    "'different'. Retrain on records that hold swapped dates to weigh it."
+                ),
+            ),
+            Level(
+                self.LUNAR,
+                cll.AbsoluteDifferenceLevel("birth_days", days),
+                f"相差{days}天内（农历生日） within {days} days: lunar birthday",
+            ),
+            Level(
+                self.SAME_YEAR,
+                cll.ExactMatchLevel("birth_year"),
+                "同年 same year",
+                floor_reason=(
+                    "The synthetic city writes a child's birth date right or as the lunar "
+                    "birthday (within the window), never further off in the same year, "
+                    "so EM leaves m at the floor and the level counts against a pair, "
+                    "log2(floor / u)."
+                ),
+            ),
+            _different(_NO_TRUE_MATCH_DIFFERS),
+        ]
 
 
-def place() -> CustomComparison:
-    return CustomComparison(
-        output_column_name="place",
-        comparison_description="区县与乡镇",
-        comparison_levels=[
-            _null("county_code"),
-            _level(
-                "county_code_l = county_code_r AND township_l = township_r",
+class Sex(ModelComparison):
+    output_column_name = "sex"
+    description = "性别"
+    SAME = "same"
+
+    def levels(self) -> list[Level]:
+        return [
+            _missing("sex"),
+            Level(self.SAME, cll.ExactMatchLevel("sex"), "性别相同 same sex"),
+            _different(_NO_TRUE_MATCH_DIFFERS),
+        ]
+
+
+class Place(ModelComparison):
+    output_column_name = "place"
+    description = "区县与乡镇"
+    TOWNSHIP, COUNTY = "same_township", "same_county"
+
+    def levels(self) -> list[Level]:
+        return [
+            _missing("county_code"),
+            Level(
+                self.TOWNSHIP,
+                cll.And(cll.ExactMatchLevel("county_code"), cll.ExactMatchLevel("township")),
                 "同乡镇 same township",
             ),
-            _level("county_code_l = county_code_r", "同区县 same county"),
-            _ELSE,
-        ],
-    )
+            Level(self.COUNTY, cll.ExactMatchLevel("county_code"), "同区县 same county"),
+            _different(_NO_TRUE_MATCH_DIFFERS),
+        ]
 
 
-def carers() -> CustomComparison:
-    return CustomComparison(
-        output_column_name="carers",
-        comparison_description="父母或监护人姓名",
-        comparison_levels=[
-            EmptyListLevel("carers").configure(is_null_level=True),
-            cll.ArrayIntersectLevel("carers", 1).configure(
-                label_for_charts="父母或监护人同名 a parent or guardian in common"
+class Carers(ModelComparison):
+    output_column_name = "carers"
+    description = "父母或监护人姓名"
+    IN_COMMON = "in_common"
+
+    def levels(self) -> list[Level]:
+        return [
+            Level(MISSING, EmptyListLevel("carers"), "缺失 missing"),
+            Level(
+                self.IN_COMMON,
+                cll.ArrayIntersectLevel("carers", 1),
+                "父母或监护人同名 a parent or guardian in common",
             ),
-            _ELSE,
-        ],
-    )
+            _different(),
+        ]
 
 
-def comparisons() -> list[CustomComparison]:
-    return [id_number(), name(), birth_date(), sex(), place(), carers()]
+def comparisons() -> list[ModelComparison]:
+    return [IdNumber(), Name(), BirthDate(), Sex(), Place(), Carers()]
+
+
+def comparison_named(output_column_name: str) -> ModelComparison:
+    return next(c for c in comparisons() if c.output_column_name == output_column_name)
 
 
 def prediction_blocking_rules() -> list:

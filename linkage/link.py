@@ -18,6 +18,7 @@ import pandas as pd
 
 from linkage import golden, prepare
 from linkage.cluster import cluster
+from linkage.comparisons import IdNumber, Name
 from linkage.config import LinkageConfig
 from linkage.ids import assign_ids
 from linkage.prior import sync_prior, with_prior
@@ -138,9 +139,10 @@ def _decided_links(
     return must, cannot, must_pair
 
 
-# Name levels (positions in comparisons.name()) that say "the same name, spelt alike":
-# exact, same pinyin, same Sichuan-folded pinyin. -1 is a missing name.
-SAME_SOUNDING_NAME = (-1, 0, 1, 2)
+# Name levels that say "the same name, spelt alike" (missing, exact, same pinyin,
+# same Sichuan-folded pinyin), and the level of the same identity number, as positions.
+SAME_SOUNDING_NAME = tuple(Name().position(key) for key in Name.SOUNDS_SAME)
+SAME_NUMBER = IdNumber().position(IdNumber.SAME)
 
 
 def _mergeable(levels: pd.DataFrame) -> pd.Series:
@@ -153,7 +155,7 @@ def _mergeable(levels: pd.DataFrame) -> pd.Series:
     pairs go to clerical review instead.
     """
     sounds_same = levels["name"].isin(SAME_SOUNDING_NAME)
-    same_number = levels["id_number"] == 0
+    same_number = levels["id_number"] == SAME_NUMBER
     return sounds_same | same_number
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from values.names import fold_pinyin, name_pinyin, split_name
+from values.names import folded_pinyin, split_name
 
 LINKAGE_COLUMNS = [
     "unique_id",
@@ -68,19 +68,17 @@ def _per_unique(series: pd.Series, func) -> pd.Series:
     return series.map(dict(zip(values, map(func, values), strict=True)))
 
 
-def _folded_pinyin_of(name: str) -> str | None:
-    return fold_pinyin(name_pinyin(name)) if name else None
-
-
 def _name_parts(names: pd.Series) -> pd.DataFrame:
-    """Folded pinyin of the surname, the given name and its first character."""
+    """Folded pinyin of the surname, the given name and its first character: the
+    same syllable-by-syllable folding as staging's ``name_pinyin_folded``, so the
+    two parts joined are the whole name's."""
 
     def parts(name: str) -> tuple[str | None, str | None, str | None]:
         surname, given = split_name(name)
         return (
-            _folded_pinyin_of(surname),
-            _folded_pinyin_of(given),
-            _folded_pinyin_of(given[:1]) if given else None,
+            folded_pinyin(surname),
+            folded_pinyin(given),
+            folded_pinyin(given[:1]) if given else None,
         )
 
     mapped = _per_unique(names, parts)
@@ -116,7 +114,7 @@ def _carers(staged: pd.DataFrame, spouses: pd.Series | None = None) -> pd.Series
         else pd.Series(None, index=staged.index, dtype=object)
     )
     columns = [staged["guardian_name"], staged["father_name"], staged["mother_name"], head, spouse]
-    folded = [_per_unique(c.astype(object), _folded_pinyin_of) for c in columns]
+    folded = [_per_unique(c.astype(object), folded_pinyin) for c in columns]
     stacked = np.column_stack([f.to_numpy(dtype=object) for f in folded])
     return pd.Series(
         [sorted({v for v in row if isinstance(v, str) and v}) for row in stacked], index=staged.index

@@ -9,9 +9,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -56,14 +56,19 @@ def scoring_backend(db_api=None, memory_limit: str | None = None) -> Iterator:
 
 
 def settings() -> SettingsCreator:
-    """The untrained model: comparisons and blocking rules, no parameters."""
+    """The untrained model: comparisons and blocking rules, no parameters.
+
+    Predictions keep each comparison's level (``gamma_*``: Splink 5 writes it only
+    with ``retain_matching_columns``) and its weight (``mw_*``, an intermediate
+    column); ``_scored_frame`` reads just those out of the predictions table.
+    """
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=comparisons(),
         blocking_rules_to_generate_predictions=prediction_blocking_rules(),
         retain_intermediate_calculation_columns=True,
-        retain_matching_columns=False,
+        retain_matching_columns=True,
     )
 
 
@@ -90,7 +95,9 @@ def train(frame: pd.DataFrame, config: LinkageConfig, db_api=None) -> dict[str, 
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=training["em_max_pairs"]
         )
-    return floor_probabilities(linker.misc.save_model_to_json(), training["probability_floor"])
+    model = floor_probabilities(linker.misc.save_model_to_json(), training["probability_floor"])
+    check_floor_levels(model, training["probability_floor"])
+    return model
 
 
 def floor_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
@@ -111,6 +118,72 @@ def floor_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:
     return model
 
 
+@dataclass(frozen=True)
+class FloorLevel:
+    """A level whose m training left at the probability floor: its weight is the
+    floor's choice, not the records'. ``dead`` when u is at the floor too: the level
+    then weighs 0 and carries no evidence either way."""
+
+    comparison: str
+    level: str  # the level's key in linkage.comparisons
+    label: str
+    dead: bool
+    reason: str | None  # the comparison object's floor_reason for it
+
+
+def floor_levels(model: dict[str, Any], floor: float) -> list[FloorLevel]:
+    """Levels of a trained (floored) model whose m sits at ``floor``.
+
+    After ``floor_probabilities`` a level EM gave at most ``floor`` holds at most
+    ``floor`` (renormalising only lowers it). A u at the floor alone is not listed:
+    an agreement random pairs almost never reach (the same identity number) is the
+    point of such a level, and its weight still comes from its m.
+    """
+    ours = {c.output_column_name: c for c in comparisons()}
+    out = []
+    for comparison in model["comparisons"]:
+        creator = ours[comparison["output_column_name"]]
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        for level, spec in zip(levels, creator.scored_levels(), strict=True):
+            if (level.get("m_probability") or 0.0) > floor:
+                continue
+            out.append(
+                FloorLevel(
+                    comparison=creator.output_column_name,
+                    level=spec.key,
+                    label=level.get("label_for_charts", spec.label),
+                    dead=(level.get("u_probability") or 0.0) <= floor,
+                    reason=spec.floor_reason,
+                )
+            )
+    return out
+
+
+def check_floor_levels(model: dict[str, Any], floor: float) -> list[FloorLevel]:
+    """The model's levels at the floor; raises when one has no stated reason.
+
+    A level meant to carry evidence that training left at the floor is either a
+    fault (a condition no pair meets, a prepare column gone wrong) or a fact of the
+    training records, and then ``linkage.comparisons`` says which.
+    """
+    found = floor_levels(model, floor)
+    for level in found:
+        log.info(
+            "level %s.%s at the probability floor%s: %s",
+            level.comparison,
+            level.level,
+            " (m and u: weighs 0)" if level.dead else "",
+            level.reason,
+        )
+    unexplained = [f"{lv.comparison}.{lv.level} ({lv.label})" for lv in found if not lv.reason]
+    if unexplained:
+        raise ValueError(
+            "training left these levels at the probability floor with no reason stated in "
+            f"linkage.comparisons: {', '.join(unexplained)}"
+        )
+    return found
+
+
 def save_model(model: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(model, indent=2, ensure_ascii=False, sort_keys=True), encoding="utf-8")
@@ -120,6 +193,29 @@ def load_model(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+def check_model(model: dict[str, Any]) -> None:
+    """Refuse a model file whose comparisons are not this code's: level by level, the
+    SQL in the file's dialect must be what ``linkage.comparisons`` renders, so that
+    the levels code reads by key (``Name.SAME_PINYIN``) and the constants clustering
+    shares (``BirthDate.lunar_window_days``) are the file's."""
+    if not (model.get("retain_matching_columns") and model.get("retain_intermediate_calculation_columns")):
+        raise ValueError(
+            "model keeps no gamma_* or mw_* columns in its predictions: retrain (see settings())"
+        )
+    source = model.get("sql_dialect", "duckdb")
+    ours = {c.output_column_name: c for c in comparisons()}
+    theirs = [c["output_column_name"] for c in model["comparisons"]]
+    if sorted(theirs) != sorted(ours):
+        raise ValueError(f"model compares {theirs}, linkage.comparisons {sorted(ours)}: retrain")
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        was = ours[name].create_comparison_dict(source)["comparison_levels"]
+        if [lv["sql_condition"] for lv in was] != [
+            lv["sql_condition"] for lv in comparison["comparison_levels"]
+        ]:
+            raise ValueError(f"model comparison {name!r} was not trained from linkage.comparisons: retrain")
+
+
 def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
     """The model with its comparison SQL written for the backend ``dialect``.
 
@@ -127,42 +223,44 @@ def for_dialect(model: dict[str, Any], dialect: str) -> dict[str, Any]:
     runs that text verbatim on another backend: on Spark DuckDB's ``"col_l"`` is a
     string literal and ``len(list)`` a string length. So the SQL is rendered again from
     ``linkage.comparisons`` for the backend, once the file's SQL is checked to be this
-    code's rendering in the file's own dialect; the parameters stay the file's.
-    Blocking rules carry their dialect and Splink translates them itself.
+    code's rendering in the file's own dialect (``check_model``, on every backend);
+    the parameters stay the file's. Blocking rules carry their dialect and Splink
+    translates them itself.
     """
-    source = model.get("sql_dialect", "duckdb")
-    if dialect == source:
+    check_model(model)
+    if dialect == model.get("sql_dialect", "duckdb"):
         return model
-    ours = {c.create_output_column_name(): c for c in comparisons()}
+    ours = {c.output_column_name: c for c in comparisons()}
     out = copy.deepcopy(model)
     for comparison in out["comparisons"]:
-        name = comparison["output_column_name"]
-        levels = comparison["comparison_levels"]
-        creator = ours.get(name)
-        was = creator.create_comparison_dict(source)["comparison_levels"] if creator else []
-        if [lv["sql_condition"] for lv in was] != [lv["sql_condition"] for lv in levels]:
-            raise ValueError(
-                f"model comparison {name!r} was not trained from linkage.comparisons; "
-                f"retrain before scoring on {dialect}"
-            )
-        for level, rendered in zip(
-            levels, creator.create_comparison_dict(dialect)["comparison_levels"], strict=True
-        ):
-            level["sql_condition"] = rendered["sql_condition"]
+        rendered = ours[comparison["output_column_name"]].create_comparison_dict(dialect)["comparison_levels"]
+        for level, new in zip(comparison["comparison_levels"], rendered, strict=True):
+            level["sql_condition"] = new["sql_condition"]
     out["sql_dialect"] = dialect
     return out
 
 
 def _scored_frame(linker: Linker, predictions, model: dict[str, Any]) -> pd.DataFrame:
-    """The columns of Splink's predictions that linkage reads, as a pandas frame.
+    """The columns of Splink's predictions that linkage reads, as a pandas frame: per
+    comparison its level (``gamma_*``) and its match weight (``mw_*``, with
+    ``mw_tf_adj_*`` for term-frequency levels; prior + these = ``match_weight``), for
+    the review workbook and explanations.
 
-    Splink keeps every intermediate column (gammas, Bayes factors, term-frequency
-    adjustments); at a million children carrying them into pandas cost gigabytes.
+    Splink keeps every intermediate column (Bayes factors, term-frequency columns);
+    at a million children carrying them into pandas cost gigabytes.
     """
-    weights = ", ".join(f"mw_{c['output_column_name']}" for c in model["comparisons"])
+    names = [c["output_column_name"] for c in model["comparisons"]]
+    adjusted = [
+        c["output_column_name"]
+        for c in model["comparisons"]
+        if any(lv.get("tf_adjustment_column") for lv in c["comparison_levels"])
+    ]
+    columns = ", ".join(
+        [*(f"gamma_{n}" for n in names), *(f"mw_{n}" for n in names), *(f"mw_tf_adj_{n}" for n in adjusted)]
+    )
     return linker.misc.query_sql(
         "SELECT unique_id_l AS record_id_l, unique_id_r AS record_id_r, match_probability, "
-        f"match_weight, {weights} FROM {predictions.physical_name}",
+        f"match_weight, {columns} FROM {predictions.physical_name}",
         output_type="pandas",
     )
 
@@ -174,45 +272,38 @@ def score(frame: pd.DataFrame, model: dict[str, Any], lower: float, db_api) -> p
     return _scored_frame(linker, linker.inference.predict(threshold_match_probability=lower), model)
 
 
-def _weights(model: dict[str, Any]) -> dict[str, list[tuple[float, str]]]:
-    """comparison → [(match weight, label)] of its non-null levels, most specific first."""
-    out = {}
-    for comparison in model["comparisons"]:
-        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        out[comparison["output_column_name"]] = [
-            (
-                math.log2(lv["m_probability"] / lv["u_probability"]),
-                lv.get("label_for_charts", lv["sql_condition"]),
-            )
-            for lv in levels
-        ]
-    return out
-
-
 def comparison_levels(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
-    """Per scored pair and comparison, the level it fell in: 0 = the most specific level,
-    -1 = a value missing. Splink 5 returns each comparison's weight (``mw_*``), not its
-    level; the level is the one whose weight that is (term-frequency adjustments are
-    reported apart, in ``mw_tf_adj_*``)."""
+    """Per scored pair and comparison, the level it fell in: 0 = the most specific
+    level, -1 = a value missing (``ModelComparison.position``).
+
+    Read from the ``gamma_*`` column Splink writes for each comparison (-1 for the
+    null level, then counting down to 0 for the last level), not inferred from weights.
+    """
     levels = {}
-    for name, weights in _weights(model).items():
-        column = scored[f"mw_{name}"].to_numpy()
-        position = np.full(len(column), -1)
-        for i, (weight, _) in enumerate(weights):
-            position[np.isclose(column, weight, atol=1e-6) & (position == -1)] = i
-        levels[name] = position
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        n = sum(1 for lv in comparison["comparison_levels"] if not lv.get("is_null_level"))
+        gamma = scored[f"gamma_{name}"].to_numpy(dtype=np.int64)
+        if ((gamma < -1) | (gamma >= n)).any():
+            raise ValueError(f"gamma_{name} outside -1..{n - 1}: the model is not the one scored")
+        levels[name] = np.where(gamma == -1, -1, n - 1 - gamma)
     return pd.DataFrame(levels, index=scored.index)
 
 
 def level_labels(model: dict[str, Any]) -> dict[str, dict[int, str]]:
     """comparison → level position → label, for the review queue."""
-    return {
-        name: {-1: "缺失 missing", **{i: label for i, (_, label) in enumerate(weights)}}
-        for name, weights in _weights(model).items()
-    }
+    out = {}
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        out[comparison["output_column_name"]] = {
+            -1: "缺失 missing",
+            **{i: lv.get("label_for_charts", lv["sql_condition"]) for i, lv in enumerate(levels)},
+        }
+    return out
 
 
-def _tf_columns(model: dict[str, Any]) -> list[str]:
+def tf_columns(model: dict[str, Any]) -> list[str]:
+    """The columns whose term frequencies the model's levels adjust by."""
     return sorted(
         {
             level["tf_adjustment_column"]
@@ -233,7 +324,7 @@ def score_new(
     """
     model = for_dialect(model, db_api.sql_dialect.sql_dialect_str)
     linker = _linker(db_api, pd.concat([existing, new], ignore_index=True), model)
-    for column in _tf_columns(model):
+    for column in tf_columns(model):
         linker.table_management.compute_tf_table(column)
     old_sdf = db_api.register(existing, dataset_display_name="existing_records")
     new_sdf = db_api.register(new, dataset_display_name="new_records")

@@ -99,6 +99,14 @@ def parser(description: str) -> argparse.ArgumentParser:
     forget.add_argument("--warehouse", **warehouse)
     upgrade = sub.add_parser("migrate", help="migrate the PostgreSQL warehouse (run as its owner)")
     upgrade.add_argument("--warehouse", **warehouse)
+    explain = sub.add_parser("explain", help="the waterfall of a child's links, as a page that opens offline")
+    explain.add_argument(
+        "--child-id", required=True, metavar="ID", help="the child's id (an old id is followed)"
+    )
+    explain.add_argument("--warehouse", **warehouse)
+    explain.add_argument(
+        "--out", type=Path, default=None, metavar="FILE", help="default: var/explain/child-<ID>.html"
+    )
     demo = sub.add_parser("demo", help="synthetic city + one sync on the embedded default")
     demo.add_argument("--children", **children)
     demo.add_argument(
@@ -107,7 +115,7 @@ def parser(description: str) -> argparse.ArgumentParser:
         help="date of the city and the sync (default: 2026-11-30)",
         **day,
     )
-    for command in (run, synth, score, forget, upgrade, demo):
+    for command in (run, synth, score, forget, upgrade, explain, demo):
         command.add_argument(
             "-v",
             "--verbose",

@@ -15,7 +15,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from pipelines.admin import erase, evaluate, migrate
+from pipelines.admin import erase, evaluate, explain_child, migrate
 from pipelines.arguments import parser
 
 DEMO_DIR = Path("var/demo")
@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         return erase(args.child_id, args.reason, args.warehouse)
     if args.command == "migrate":
         return migrate(args.warehouse)
+    if args.command == "explain":
+        return explain_child(args.child_id, args.warehouse, args.out)
     city = DEMO_DIR / "city"
     synth_city(args.children, 1, args.as_of, city)
     return run_sync(city / "inbox", args.as_of, None, DEMO_DIR / "exports", args.verbose)

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from linkage.prepare import linkage_frame
-from values.names import fold_pinyin, name_pinyin
+from values.names import folded_pinyin
 
 
 def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -36,7 +36,7 @@ def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
 
 
 def _folded(name: str) -> str:
-    return fold_pinyin(name_pinyin(name))
+    return folded_pinyin(name)
 
 
 def test_a_roster_member_has_the_head_and_the_heads_spouse_as_carers():
@@ -53,3 +53,19 @@ def test_head_and_spouse_are_not_each_others_carers():
     frame = linkage_frame(everyone, everyone=everyone).set_index("unique_id")
     assert frame.loc["h", "carers"] == []
     assert frame.loc["s", "carers"] == [_folded("王大")]
+
+
+def test_name_parts_and_carers_fold_syllable_by_syllable():
+    """李星娥 is li·xing·e: folded ni·xin·e, never xin·ge cut from joined pinyin, so the
+    parts linkage compares join up to staging's name_pinyin_folded."""
+    rows = _roster([("a", "李星娥", "granddaughter")]).assign(
+        name_pinyin_folded=["nixine"], guardian_name=["刘星"], head_name=[None]
+    )
+    frame = linkage_frame(rows).iloc[0]
+    assert (frame["surname_folded"], frame["given_folded"], frame["given_first_folded"]) == (
+        "ni",
+        "xine",
+        "xin",
+    )
+    assert frame["surname_folded"] + frame["given_folded"] == frame["name_pinyin_folded"]
+    assert frame["carers"] == ["niuxin"] == [_folded("牛新")]

@@ -16,7 +16,8 @@ from values.ids import birth_dates_from_ids, parse_id_number, parse_id_numbers, 
 from values.names import (
     clean_name,
     clean_names,
-    fold_pinyin,
+    fold_syllable,
+    folded_pinyin,
     name_keys,
     name_keys_many,
     name_norm,
@@ -174,22 +175,57 @@ def test_homophone_typos_share_pinyin():
 
 
 @pytest.mark.parametrize(
-    ("pinyin", "folded"),
+    ("syllable", "folded"),
     [
-        (["zhang", "sheng"], "zangsen"),
-        (["liu", "ming"], "niumin"),
-        (["chen", "ling"], "cennin"),
-        ("zhang sheng", "zangsen"),
-        ("zhangsheng", "zangsen"),
-        ("liuming", "niumin"),
+        ("zhang", "zang"),
+        ("chen", "cen"),
+        ("shi", "si"),
+        ("liu", "niu"),
+        ("xing", "xin"),
+        ("sheng", "sen"),
+        ("ling", "nin"),
+        # Not mergers: ang/ong keep their g, and a lone n or g is left alone.
+        ("wang", "wang"),
+        ("long", "nong"),
+        ("ge", "ge"),
+        ("e", "e"),
     ],
 )
-def test_fold_pinyin(pinyin, folded):
-    assert fold_pinyin(pinyin) == folded
+def test_fold_syllable(syllable, folded):
+    assert fold_syllable(syllable) == folded
+
+
+@pytest.mark.parametrize(
+    ("name", "folded"),
+    [
+        ("张生", "zangsen"),
+        ("刘明", "niumin"),
+        ("陈玲", "cennin"),
+        # xing·e, not xin·ge: read from the characters, never cut from joined pinyin.
+        ("李星娥", "nixine"),
+        ("尼新娥", "nixine"),
+        ("阿牛·木呷", "aniumuga"),
+    ],
+)
+def test_folded_pinyin_is_per_syllable_from_the_characters(name, folded):
+    assert folded_pinyin(name) == folded
+    assert folded_pinyin(name) == "".join(fold_syllable(s) for s in name_syllables(name))
 
 
 def test_sichuan_mergers_meet():
-    assert fold_pinyin(name_syllables("刘星")) == fold_pinyin(name_syllables("牛新"))
+    assert folded_pinyin("刘星") == folded_pinyin("牛新")
+    assert name_pinyin("李星娥") != name_pinyin("尼新娥")
+    assert folded_pinyin("李星娥") == folded_pinyin("尼新娥")
+
+
+@pytest.mark.parametrize("name", ["李星娥", "张生", "刘明", "阿牛·木呷", "欧阳娜娜"])
+def test_staging_and_linkage_fold_alike(name):
+    """Staging's name_pinyin_folded is the joined folding of the parts linkage compares."""
+    from linkage.prepare import _name_parts
+
+    parts = _name_parts(pd.Series([name_norm(name)])).iloc[0]
+    assert name_keys(name).name_pinyin_folded == parts["surname_folded"] + parts["given_folded"]
+    assert parts["given_folded"].startswith(parts["given_first_folded"])
 
 
 def test_name_keys_one_and_many_agree():

@@ -89,14 +89,19 @@ def _compound_surnames() -> frozenset[str]:
     return frozenset(reference()["compound_surnames"])
 
 
+# Sichuan speech merges zh/ch/sh into z/c/s, l into n, and ing/eng into in/en
+# (李星 is heard and written 尼新). The folding is per syllable, read from the
+# characters: joined pinyin cannot be cut back into syllables (xinge is xin·ge or
+# xing·e), so every folded form in the registry comes from ``fold_syllable``.
 _FOLD_INITIAL = re.compile(r"^(zh|ch|sh|l)")
+_FOLD_INITIALS = {"zh": "z", "ch": "c", "sh": "s", "l": "n"}
 _FOLD_FINAL = re.compile(r"(?<=[ie])ng$")
-_FOLD_JOINED_INITIAL = {"zh": "z", "ch": "c", "sh": "s", "l": "n"}
-_FOLD_JOINED = re.compile(r"zh|ch|sh|l|(?<=[ie])ng(?![aeiouv])")
 
 
-def _fold_syllable(syllable: str) -> str:
-    syllable = _FOLD_INITIAL.sub(lambda m: _FOLD_JOINED_INITIAL[m.group(0)], syllable)
+def fold_syllable(syllable: str) -> str:
+    """One toneless pinyin syllable with the mergers of Sichuan speech folded:
+    zh→z, ch→c, sh→s, l→n, ing→in, eng→en."""
+    syllable = _FOLD_INITIAL.sub(lambda m: _FOLD_INITIALS[m.group(0)], syllable)
     return _FOLD_FINAL.sub("n", syllable)
 
 
@@ -117,7 +122,7 @@ class _PinyinTables:
         for char in set(text):
             if ord(char) not in self.plain:
                 syllable = lazy_pinyin(char)[0].lower()
-                self.folded[ord(char)] = _fold_syllable(syllable)
+                self.folded[ord(char)] = fold_syllable(syllable)
                 self.plain[ord(char)] = syllable
         return self
 
@@ -140,22 +145,13 @@ def name_pinyin(name: str | None) -> str | None:
     return name.translate(_PINYIN.covering(name).plain) or None
 
 
-def fold_pinyin(pinyin: str | Iterable[str] | None) -> str | None:
-    """Pinyin with the mergers of Sichuan speech folded: zh→z, ch→c, sh→s, l→n,
-    ing→in, eng→en, applied per syllable.
-
-    Given syllables (a list, or a string with spaces) each is folded exactly. Given
-    joined pinyin, zh/ch/sh/l can only start a syllable, and a final ``ng`` is
-    folded unless a vowel follows it (then its g starts the next syllable, the
-    usual reading of ``xinge``).
-    """
-    if pinyin is None:
+def folded_pinyin(name: str | None) -> str | None:
+    """The name's pinyin folded syllable by syllable (``fold_syllable`` of each
+    character's reading), joined by nothing: staging's ``name_pinyin_folded`` and
+    linkage's folded surname, given name and carers are all this."""
+    if not name:
         return None
-    if isinstance(pinyin, str) and not WHITESPACE.search(pinyin.strip()):
-        folded = _FOLD_JOINED.sub(lambda m: _FOLD_JOINED_INITIAL.get(m.group(0), "n"), pinyin)
-        return folded or None
-    parts = pinyin.split() if isinstance(pinyin, str) else pinyin
-    return "".join(_fold_syllable(s) for s in parts) or None
+    return name.translate(_PINYIN.covering(name).folded) or None
 
 
 class NameKeys(NamedTuple):

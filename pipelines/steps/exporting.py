@@ -1,4 +1,5 @@
-"""The published registry → department workbooks, coverage report and review queue."""
+"""The published registry → department workbooks, coverage report and review queue
+(with the waterfall pages of its pairs)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from pipelines.memory import release_memory
+from pipelines.steps.explaining import review_pages_step
 from policy import load_rules
 from reports import (
     READ_COLUMNS,
@@ -118,6 +120,8 @@ def export_step(
         staff=staff,
     )
     report = replace(report, history=_keep_history(engine, report), published=_published(syncs))
+    # Splink's waterfall of every queued pair, pages that open offline (issue 15).
+    paths += review_pages_step(engine, ref, exports)
     paths.append(write_coverage_report(out / "coverage_report.html", report))
     review_folder = private_dir(out / "review")  # apart from every department's folder
     paths.append(write_review_workbook(review_folder / "review_queue.xlsx", review))

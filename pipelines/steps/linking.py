@@ -10,6 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from linkage.config import load_config
+from linkage.explain import write_model_charts
 from linkage.link import STAGED_COLUMNS, link
 from linkage.prepare import linkage_frame
 from linkage.splink_model import load_model, save_model, train
@@ -120,7 +121,9 @@ def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
     """Re-estimate the linkage model on the staged records of the latest sync.
 
     Unlabelled: no truth is read. The JSON is written where ``linkage/config.yaml``
-    says (versioned in the repo) unless ``out`` is given.
+    says (versioned in the repo) unless ``out`` is given, its charts beside it
+    (``model.html``). Training fails on a level left at the probability floor with
+    no reason stated in ``linkage.comparisons`` (``splink_model.check_floor_levels``).
     """
     config = load_config()
     with engine.connect() as conn:
@@ -131,4 +134,6 @@ def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
     model = train(linkage_frame(candidates, everyone=staged), config, db_api=db_api)
     path = out or config.model_file
     save_model(model, path)
+    # Splink's match-weights and m/u charts of the model, beside it (opens offline).
+    write_model_charts(model, path.with_suffix(".html"))
     return path

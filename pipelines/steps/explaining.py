@@ -1,0 +1,131 @@
+"""Waterfall pages of scored pairs, read from the warehouse: a child's links on demand
+(``childreg explain --child-id``) and the review queue of a published sync.
+
+Only the records involved are read and prepared; the term frequencies the pairs were
+scored with are counted over every staged record the model scored.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from linkage import explain
+from linkage.config import load_config
+from linkage.link import STAGED_COLUMNS
+from linkage.prepare import linkage_frame
+from linkage.splink_model import load_model, tf_columns
+from warehouse import tables as T
+from warehouse.io import read_frame
+from warehouse.ledger import SyncRef
+
+REVIEW_FOLDER = "review/waterfalls"  # beside the review queue, apart from every department
+
+
+def _term_frequencies(conn: sa.Connection, model: dict) -> dict[str, pd.DataFrame]:
+    """Splink's term-frequency tables as scoring computed them: over the staged records
+    linkage scores (``roles_linked``)."""
+    roles = list(load_config().roles_linked)
+    out = {}
+    for column in tf_columns(model):
+        counts = pd.read_sql(
+            sa.text(
+                f"SELECT {column} AS value, count(*) AS n FROM {T.STAGED_RECORDS.qualified_name} "
+                f"WHERE {column} IS NOT NULL AND role IN :roles GROUP BY {column}"
+            ).bindparams(sa.bindparam("roles", expanding=True)),
+            conn,
+            params={"roles": roles},
+        )
+        out[column] = pd.DataFrame({column: counts["value"], f"tf_{column}": counts["n"] / counts["n"].sum()})
+    return out
+
+
+def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
+    """The linkage frame of the records whose ids ``ids_sql`` selects, with their
+    households' rows for carers (a roster member's carers include the head's spouse)."""
+    staged = read_frame(conn, T.STAGED_RECORDS, f"record_id IN ({ids_sql})", params, columns=STAGED_COLUMNS)
+    everyone = read_frame(
+        conn,
+        T.STAGED_RECORDS,
+        f"household_id IN (SELECT household_id FROM {T.STAGED_RECORDS.qualified_name}"
+        f" WHERE record_id IN ({ids_sql}))",
+        params,
+        columns=STAGED_COLUMNS,
+    )
+    return linkage_frame(
+        staged.reset_index(drop=True), everyone=pd.concat([staged, everyone], ignore_index=True)
+    )
+
+
+def explain_child_step(engine: sa.Engine, child_id: str, out: Path) -> Path:
+    """One page with the waterfall of every pair of ``child_id``'s records (an old id
+    resolves through the lineage), as the published model scores them."""
+    config = load_config()
+    model = load_model(config.model_file)
+    records = T.CHILD_RECORDS.qualified_name
+    ids_sql = (
+        f"SELECT record_id FROM {records} WHERE child_id = :c OR child_id IN"
+        f" (SELECT new_child_id FROM {T.CHILD_ID_LINEAGE.qualified_name} WHERE old_child_id = :c)"
+    )
+    with engine.connect() as conn:
+        frame = _frame(conn, ids_sql, {"c": child_id})
+        if frame.empty:
+            raise ValueError(f"no child {child_id!r} in the published registry")
+        tf = _term_frequencies(conn, model)
+    ids = sorted(frame["unique_id"])
+    pairs = pd.DataFrame(list(combinations(ids, 2)), columns=["record_id_l", "record_id_r"])
+    title = f"儿童 {child_id} 的记录配对 How the records of child {child_id} link"
+    if pairs.empty:
+        return explain.write_page(explain.page(title, [], ["只有一条记录 The child has one record."]), out)
+    note = (
+        "每两条记录一对，按模型评分 Every pair of the child's records, scored as the model scores them "
+        "(a sync scores only the pairs its blocking rules generate)."
+    )
+    records = explain.pair_predictions(frame, pairs.itertuples(index=False), model, tf=tf)
+    text = explain.page(
+        title,
+        [
+            (
+                "匹配权重瀑布图 Waterfall: 滑块 record_number 选择配对 the slider picks the pair",
+                explain.waterfall_chart(records, model),
+            )
+        ],
+        [note],
+        pairs=[f"{a} | {b}" for a, b in pairs.itertuples(index=False)],
+    )
+    return explain.write_page(text, out)
+
+
+def review_pages_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Path]:
+    """The waterfall of every queued pair of the published sync ``ref``, a page per
+    ``explain.PAIRS_PER_PAGE`` pairs in queue order, identity numbers masked as in
+    the review workbook: ``exports/<as-of>/review_waterfalls/review-001.html``, …"""
+    model = load_model(load_config().model_file)
+    with engine.connect() as conn:
+        queue = read_frame(conn, T.REVIEW_PAIRS, "sync_id = :s", {"s": ref.sync_id})
+        if queue.empty:
+            return []
+        review = T.REVIEW_PAIRS.qualified_name
+        ids_sql = (
+            f"SELECT record_id_l FROM {review} WHERE sync_id = :s"
+            f" UNION SELECT record_id_r FROM {review} WHERE sync_id = :s"
+        )
+        frame = _frame(conn, ids_sql, {"s": ref.sync_id})
+        tf = _term_frequencies(conn, model)
+    order = [c for c in ("rank", "pair_id") if c in queue]
+    queue = queue.sort_values(order) if order else queue
+    folder = Path(exports) / ref.as_of.isoformat() / REVIEW_FOLDER
+    title = f"复核配对 {ref.as_of.isoformat()} Review queue"
+    return explain.write_waterfalls(
+        frame,
+        queue[["pair_id", "record_id_l", "record_id_r"]],
+        model,
+        folder,
+        "review",
+        title,
+        tf=tf,
+        mask_ids=True,
+    )
