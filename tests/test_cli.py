@@ -29,11 +29,11 @@ def _childreg(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_every_option_has_help():
-    from pipelines.cli import _parser
+    from pipelines.arguments import parser as build_parser
 
-    parser = _parser()
+    parser = build_parser("childreg")
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"run", "synth", "evaluate", "demo"}
+    assert set(commands.choices) == {"run", "synth", "evaluate", "erase", "migrate", "explain", "demo"}
     for name, command in commands.choices.items():
         for action in command._actions:
             assert action.help and action.help.strip(), f"childreg {name} {action.option_strings}"
