@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from policy.history import HELD
 from reports import access
 from reports.config import settings
 from reports.display import county_labels, pinyin_key
@@ -46,6 +47,11 @@ class CoverageInputs:
     - ``published``: sync_id -> as-of date of every published sync (this one included): the
       trends' x axis, and whether there is a previous sync to compare with.
     - ``history``: registry.coverage_history rows of earlier syncs (see ``history_rows``), or None.
+    - ``returns``: ``reports.returns.returns_summary`` of the registry (department returns per
+      department and county), or None when none was read.
+    - ``departments``: department code -> 中文 name (``rules.departments``).
+    - ``completeness``: this sync's syncs.completeness JSON: source -> {whole, reasons
+      [{code, detail, confirmed}], ...}.
     """
 
     as_of: date
@@ -64,6 +70,9 @@ class CoverageInputs:
     staff: pd.DataFrame | None = None
     published: Mapping[int, date] = field(default_factory=dict)
     history: pd.DataFrame | None = None
+    returns: pd.DataFrame | None = None
+    departments: Mapping[str, str] = field(default_factory=dict)
+    completeness: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 KINDS = ("entitled", "receiving")  # per benefit: children due it, children receiving it
@@ -325,6 +334,45 @@ def alert_changes(inputs: CoverageInputs, syncs: Sequence[int] = ()) -> tuple[pd
     sensitive = access.restricted_capable(counts.index.to_series()) | counts.index.isin(restricted_rows)
     counts.index = [_alert_title(inputs.texts, c) for c in order]
     return counts.astype(int), pd.Series(sensitive.to_numpy(), index=counts.index)
+
+
+def held_alerts(inputs: CoverageInputs) -> tuple[pd.Series, pd.Series]:
+    """Per alert code: the reported alerts now held (awaiting a review decision), and which
+    codes are sensitive, as for ``alert_changes``."""
+    a = reported_alerts(inputs)
+    held = a[a["status"] == HELD]
+    counts = held.groupby("alert").size()
+    order = [c for c in inputs.texts if c in counts.index] + sorted(set(counts.index) - set(inputs.texts))
+    counts = counts.reindex(order)
+    restricted_rows = held.loc[held["restricted"].astype("boolean").fillna(True).astype(bool), "alert"]
+    sensitive = access.restricted_capable(counts.index.to_series()) | counts.index.isin(restricted_rows)
+    counts.index = [_alert_title(inputs.texts, c) for c in order]
+    return counts.astype(int), pd.Series(sensitive.to_numpy(), index=counts.index)
+
+
+def returns_table(inputs: CoverageInputs) -> tuple[pd.DataFrame, pd.Series]:
+    """Department returns per department and county (counts, and the median days to 已办结),
+    indexed by "department · county"; a department that may read restricted alerts has
+    sensitive rows (its answers can be about restricted children)."""
+    summary = inputs.returns
+    if summary is None or summary.empty:
+        return pd.DataFrame(), pd.Series(dtype=bool)
+    unknown = settings()["report"]["unknown_county"]
+    counties = county_labels(summary["county_code"].astype("string")).fillna(unknown)
+    names = summary["department"].map(lambda d: inputs.departments.get(d, d))
+    table = summary.drop(columns=["department", "county_code"]).copy()
+    table.index = [f"{d} · {c}" for d, c in zip(names, counties, strict=True)]
+    sensitive = summary["department"].map(access.is_privileged).astype(bool)
+    return table, pd.Series(sensitive.to_numpy(), index=table.index)
+
+
+def incomplete_sources(inputs: CoverageInputs) -> list[tuple[str, bool, list[dict[str, Any]]]]:
+    """(source, whole, reasons) of every source of this sync with a reason recorded: not arrived
+    whole, or whole only by a confirmed drop; in the configured source order."""
+    found = {s: r for s, r in inputs.completeness.items() if r.get("reasons")}
+    return [
+        (s, bool(found[s].get("whole", False)), list(found[s]["reasons"])) for s in _source_order(list(found))
+    ]
 
 
 def _alert_title(texts: Mapping[str, AlertText], code: str) -> str:

@@ -19,6 +19,7 @@ from string import Template
 import pandas as pd
 
 from reports import coverage
+from reports import coverage_followup as followup
 from reports import coverage_quality as quality
 from reports.config import settings
 from reports.coverage import CoverageInputs
@@ -41,8 +42,9 @@ def write_coverage_report(path: Path, report: CoverageInputs) -> Path:
         ("overview", _overview(report, tables, trend)),
         ("benefits", _benefits(report, benefits, trend)),
         ("coverage", _coverage(report, tables)),
-        ("changes", _changes(report, trend)),
-        ("sources", quality.sources(report)),
+        ("changes", _changes(report, trend) + followup.held(report)),
+        ("returns", followup.returns(report)),
+        ("sources", followup.incomplete(report) + quality.sources(report)),
         ("linkage", quality.linkage(report)),
         ("organisation", quality.organisation(report)),
     ]

@@ -482,3 +482,138 @@ def test_register_setting_follows_the_policy_rules():
     registered |= set(rules.assistance_categories.values()) | {"poor_family", "distressed"}
     reported = set(coverage.reported_categories())
     assert {c for c in reported if coverage.has_register(c)} == registered & reported
+
+
+# --- follow-up: department returns, held alerts, sources not arrived whole ------------------
+
+_RETURNS = pd.DataFrame(
+    [
+        # department, county_code, answered, done, in_progress, disputed, not_same_child, rechecks, days
+        ("education", "510402", 12, 7, 3, 1, 1, 1, 9.5),
+        ("civil_affairs", "510411", 4, 2, 1, 1, 0, 0, 3.0),  # may read restricted alerts: small hidden
+        ("civil_affairs", None, 15, 11, 4, 0, 0, 0, None),
+    ],
+    columns=[
+        "department",
+        "county_code",
+        "answered",
+        "done",
+        "in_progress",
+        "disputed",
+        "not_same_child",
+        "rechecks",
+        "median_days_to_done",
+    ],
+)
+_COMPLETENESS = {
+    "civil_affairs_children": {"whole": True, "reasons": []},
+    "education_students": {
+        "whole": False,
+        "reasons": [{"code": "folder_empty", "detail": "no file this sync; 1 at sync 1", "confirmed": False}],
+    },
+    "health_conditions": {
+        "whole": False,
+        "reasons": [
+            {"code": "rows_dropped", "detail": "6 rows in hc.xlsx, 40 at sync 1", "confirmed": False}
+        ],
+    },
+    "disability_certificates": {
+        "whole": True,
+        "reasons": [{"code": "rows_dropped", "detail": "20 rows, 50 at sync 1", "confirmed": True}],
+    },
+}
+
+
+def _held(codes_children: set[str]) -> pd.DataFrame:
+    alerts = city.alerts()
+    held = alerts["child_id"].isin(codes_children) & alerts["status"].eq("open")
+    return alerts.assign(status=alerts["status"].mask(held, "held"))
+
+
+@pytest.fixture(scope="module")
+def followup_html(tmp_path_factory) -> str:
+    inputs = _inputs(
+        returns=_RETURNS,
+        departments={"education": "市教育局", "civil_affairs": "市民政局"},
+        completeness=_COMPLETENESS,
+        alerts=_held({"O1", "S1", "N2", "L1"}),
+    )
+    path = write_coverage_report(tmp_path_factory.mktemp("followup") / "coverage_report.html", inputs)
+    return path.read_text(encoding="utf-8")
+
+
+def test_department_returns_per_department_and_county(followup_html):
+    part = _section(followup_html, "returns")
+    assert "<h2>部门反馈</h2>" in part
+    rows = _table(part, "部门 · 区县")
+    assert rows["市教育局 · 东区"] == ["12", "7", "3", "1", "1", "1", "9.5"]
+    # civil affairs answers about restricted alerts too: its small counts are hidden, and with
+    # them enough of the sum answered = done + in progress + disputed + not same child
+    hidden = rows["市民政局 · 仁和区"]
+    assert hidden == ["<10"] * 6 + ["—"]
+    assert rows["市民政局 · 区县不明"][:4] == ["15", "11", "<10", "<10"]
+
+
+def test_no_returns_says_so(html):
+    assert "尚未收到部门反馈。" in _section(html, "returns")
+
+
+def test_returns_summary_feeds_the_table():
+    """returns_summary's frame (as the exporter passes it) is what returns_table reads."""
+    from reports.returns import returns_summary
+
+    alerts = city.alerts().assign(department_status=None)
+    first = alerts.iloc[0]
+    feedback = pd.DataFrame(
+        [
+            {
+                "sync_id": city.CURRENT_SYNC,
+                "alert_id": first["alert_id"],
+                "department": "education",
+                "answer": "已办结",
+                "answered_on": city.SYNC_DATES[city.CURRENT_SYNC],
+                "file": "f.xlsx",
+                "sheet": "s",
+                "row": 2,
+            }
+        ]
+    )
+    summary = returns_summary(alerts, feedback, city.SYNC_DATES)
+    table, sensitive = coverage.returns_table(_inputs(returns=summary, departments={"education": "市教育局"}))
+    assert table.index.tolist() == [
+        f"市教育局 · {coverage.county_labels(pd.Series([first['county_code']]))[0]}"
+    ]
+    assert table.iloc[0][["answered", "done"]].tolist() == [1, 1]
+    assert not sensitive.iloc[0]
+
+
+def test_held_alerts_are_counted_per_alert(followup_html):
+    part = _section(followup_html, "changes")
+    rows = _table(part[part.index("暂缓的预警") :], "预警")
+    assert rows == {
+        "孤儿基本生活费未发放": ["<10"],  # can be restricted (the hiv children's): small hidden
+        "困境儿童未参加基本医保": ["<10"],
+        "适龄儿童辍学": ["<10"],  # N2's and S1's, S1's restricted
+        "留守儿童无人有效监护": ["1"],  # L1's; L2's, restricted, is withheld and was not held
+    }
+
+
+def test_without_held_alerts_the_report_says_so(html):
+    assert "没有暂缓的预警。" in _section(html, "changes")
+
+
+def test_sources_not_arrived_whole_are_named_with_their_reasons(followup_html):
+    part = unescape(_section(followup_html, "sources"))
+    names = settings()["sources"]
+    assert f"<b>{names['education_students']}</b> 未完整送达" in part
+    assert "folder_empty：no file this sync; 1 at sync 1" in part
+    # the restricted source: its reason code only, never the detail
+    assert f"<b>{names['health_conditions']}</b> 未完整送达" in part
+    assert "rows_dropped</li>" in part and "hc.xlsx, 40" not in part
+    assert f"<b>{names['disability_certificates']}</b> 减少已确认" in part
+    assert "rows_dropped：20 rows, 50 at sync 1（已确认）" in part
+    assert names["civil_affairs_children"] + "</b>" not in part  # whole, no reason: not listed
+
+
+def test_every_source_whole_says_so(html):
+    assert "本次各来源均完整送达。" in _section(html, "sources")

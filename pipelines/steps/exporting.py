@@ -25,6 +25,7 @@ from reports import (
     write_review_workbook,
 )
 from reports.coverage import history_rows
+from reports.returns import returns_summary
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import SyncFailed, SyncRef
@@ -118,6 +119,9 @@ def export_step(
         texts=texts,
         benefit_names={code: b.name for code, b in rules.benefits.items()},
         staff=staff,
+        returns=returns_summary(frames["gap_alerts"], frames["alert_feedback"], sync_dates),
+        departments=dict(rules.departments),
+        completeness=json.loads(this.iloc[0]["completeness"] or "{}"),
     )
     report = replace(report, history=_keep_history(engine, report), published=_published(syncs))
     # Splink's waterfall of every queued pair, pages that open offline (issue 15).
