@@ -19,6 +19,7 @@ from pipelines.sensors import new_inbox_file
 from synth import write_city
 from warehouse.engine import make_engine
 from warehouse.ledger import begin_sync
+from warehouse.lock import sync_lock
 
 
 def test_definitions_load_with_the_whole_graph():
@@ -147,13 +148,14 @@ def test_a_failed_run_is_written_to_the_log_and_the_sync_record(tmp_path):
     )
     assert not result.success
     # A sync the run left running, as a process killed mid-step leaves it.
-    begin_sync(make_engine(f"duckdb:///{warehouse}"), date(2026, 11, 30))
+    with sync_lock(f"duckdb:///{warehouse}"):
+        begin_sync(make_engine(f"duckdb:///{warehouse}"), date(2026, 11, 30))
     context = dg.build_run_status_sensor_context(
         sensor_name="sync_failed",
         dagster_event=result.get_run_failure_event(),
         dagster_instance=instance,
         dagster_run=result.dagster_run,
-        resources=resources,
+        resources={k: resources[k] for k in ("warehouse", "settings")},  # what the sensor uses
     ).for_run_failure()
     sync_failed(context)
     line = (tmp_path / "ex" / LOG_NAME).read_text(encoding="utf-8")
