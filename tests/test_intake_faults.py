@@ -31,6 +31,7 @@ from pipelines.steps.intake import read_step
 from synth.city import write_city
 from warehouse import tables as T
 from warehouse.io import read_frame
+from warehouse.lock import sync_lock
 
 AS_OF = date(2026, 11, 30)
 INSURANCE = "health_insurance"
@@ -319,7 +320,8 @@ def test_refused_files_and_faulty_rows_reach_the_sync_record_and_the_quarantine(
         csv_lines(encoded(HEADER, "utf-8"), encoded(ROWS[0], "utf-8").replace("张".encode(), b"\xff"))
     )
     (inbox / INSURANCE / "链接.csv").symlink_to(inbox / INSURANCE / "医保.csv")
-    ref = read_step(engine, inbox, AS_OF)
+    with sync_lock(engine.url.render_as_string(hide_password=False)):  # as a sync holds it
+        ref = read_step(engine, inbox, AS_OF)
     with engine.connect() as conn:
         sources = json.loads(
             conn.execute(
