@@ -37,13 +37,17 @@ def run_sync(
     import dagster as dg
 
     from pipelines.definitions import defs
-    from pipelines.partitions import partition_of
+    from pipelines.partitions import MONTHS, partition_of
     from pipelines.progress import StageLines, failures
     from pipelines.resources import from_env
 
     if not inbox.is_dir():
         print(f"childreg: inbox folder not found: {inbox} (give the folder holding one folder per source)",
               file=sys.stderr)  # fmt: skip
+        return 2
+    if not MONTHS.has_partition_key(partition_of(as_of)):
+        print(f"childreg: no month to sync as of {as_of}: months run from {MONTHS.start:%Y-%m} "
+              "(the opinions took effect on 2017-12-28) to the current month", file=sys.stderr)  # fmt: skip
         return 2
     instance = dg.DagsterInstance.ephemeral()
     run_id = str(uuid.uuid4())

@@ -64,6 +64,15 @@ def test_a_missing_inbox_says_what_to_give(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "one folder per source" in err
 
 
+@pytest.mark.parametrize("as_of", ["2016-01-01", "2999-12-31"])
+def test_a_date_outside_the_months_says_which_months_there_are(tmp_path, capsys, as_of):
+    """Before the opinions' first month or past the current one there is no month to sync."""
+    (tmp_path / "inbox").mkdir()
+    assert main(["run", "--inbox", str(tmp_path / "inbox"), "--as-of", as_of]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "months run from 2017-12" in err
+
+
 def test_a_failed_sync_is_a_few_lines_unless_verbose(tmp_path):
     """An empty inbox: refused at once (no retry), said in a line; --verbose adds Dagster's log."""
     (tmp_path / "inbox" / "education_students").mkdir(parents=True)

@@ -36,7 +36,7 @@ CHILDREN = 3000
 RATES = {"hiv": 0.01, "serious_illness": 0.02}
 RESTRICTED = {"hiv", "serious_illness"}
 PRIVILEGED = {"health", "civil_affairs"}  # department folders
-REVIEW_BOOK = "review_queue.xlsx"
+REVIEW_BOOK = "review/review_queue.xlsx"  # the review queue has its own folder
 
 RESTRICTED_WORDS = [
     "艾滋",

@@ -128,8 +128,9 @@ def test_failed_sync_publishes_nothing_and_the_next_one_completes(city, first_sy
     shutil.copy(url.removeprefix("duckdb:///"), copy)
     url2 = f"duckdb:///{copy}"
     before = _table(url2, T.CHILDREN)
-    # No rules are in force before the 2017 opinions: the policy stage fails.
-    assert run_sync(city / "inbox", date(2016, 1, 1), url2, tmp_path / "exports") != 0
+    # December 2017 is a month, but the opinions are in force only from its 28th: the policy
+    # stage fails.
+    assert run_sync(city / "inbox", date(2017, 12, 15), url2, tmp_path / "exports") != 0
     assert "policy_results" in capsys.readouterr().err
     pd.testing.assert_frame_equal(_table(url2, T.CHILDREN), before)
     syncs = _table(url2, T.SYNCS).sort_values("sync_id")
