@@ -63,9 +63,7 @@ def _mistype(inbox: Path, row: pd.Series) -> None:
     path = inbox / EDU / row["source_file"]
     rows = list(csv.reader(io.StringIO("".join(decode_lines(path.read_bytes())[0]), newline="")))
     header = next(i for i, r in enumerate(rows) if "全国学籍号" in r)
-    col = {
-        name: rows[header].index(name) for name in ("全国学籍号", "身份证件类型", "身份证件号", "姓名")
-    }
+    col = {name: rows[header].index(name) for name in ("全国学籍号", "身份证件类型", "身份证件号", "姓名")}
     line = rows[int(row["source_row"]) - 1]
     assert line[col["身份证件号"]]
     line[col["全国学籍号"]] = "L510403" + "9" * 12
