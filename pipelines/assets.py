@@ -69,7 +69,7 @@ def raw_rows(
 ) -> dg.Output[steps.SyncRef]:  # context untyped: Dagster reads the hint at runtime
     try:
         ref = steps.read_step(warehouse.engine(), Path(settings.inbox), _as_of(context, settings))
-        sources = metadata.sources_of(warehouse.engine(), ref.sync_id)
+        sources = metadata.sources_of(warehouse.engine(), ref)
     except Exception as exc:
         retry_if_transient(context, exc)
         raise

@@ -68,7 +68,7 @@ def staged_expectations(
             ),
             {"s": staged_records.sync_id},
         ).all()
-    sources = metadata.sources_of(engine, staged_records.sync_id)
+    sources = metadata.sources_of(engine, staged_records)
     found = {_check_name(r.suite, r.expectation): r for r in rows}
     for key in context.selected_asset_check_keys:
         suite = key.name.split("__", 1)[0]

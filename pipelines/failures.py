@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from pipelines.jobs import sync_job
 from pipelines.resources import SyncSettings, Warehouse
-from warehouse.ledger import now
+from warehouse.ledger import fail_running, now
 
 LOG_NAME = "sync_failures.log"
 
@@ -26,14 +26,7 @@ def record_failure(engine: sa.Engine, log: Path, run_id: str, message: str) -> N
     line = " ".join(message.split())[:500]
     with log.open("a", encoding="utf-8") as out:
         out.write(f"{now().isoformat(timespec='seconds')} run {run_id} failed: {line}\n")
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE registry.syncs SET status = 'failed', finished_at = :t, message = :m "
-                "WHERE status = 'running'"
-            ),
-            {"t": now(), "m": f"run {run_id} failed: {line}"[:2000]},
-        )
+    fail_running(engine, f"run {run_id} failed: {line}")
 
 
 @dg.run_failure_sensor(monitored_jobs=[sync_job], default_status=dg.DefaultSensorStatus.RUNNING)

@@ -4,13 +4,12 @@ Counts only: never a person's value."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import dagster as dg
 import sqlalchemy as sa
 
-from warehouse.ledger import SyncRef
+from warehouse.ledger import SyncRef, source_counts
 from warehouse.schema import BUILD_SCHEMA
 from warehouse.tables import Table
 
@@ -83,10 +82,7 @@ def export_links(paths: list[Path], exports: Path) -> dict[str, object]:
     return figures
 
 
-def sources_of(engine: sa.Engine, sync_id: int) -> dict[str, dict]:
+def sources_of(engine: sa.Engine, ref: SyncRef) -> dict[str, dict]:
     """The per-source figures a sync recorded in its ledger row."""
     with engine.connect() as conn:
-        raw = conn.execute(
-            sa.text("SELECT sources FROM registry.syncs WHERE sync_id = :s"), {"s": sync_id}
-        ).scalar()
-    return json.loads(raw) if raw else {}
+        return source_counts(conn, ref)

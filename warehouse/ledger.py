@@ -94,6 +94,19 @@ def fail_sync(engine: sa.Engine, ref: SyncRef, message: str) -> None:
         )
 
 
+def fail_running(engine: sa.Engine, message: str) -> None:
+    """Close whatever sync a dead run left running: the run-failure sensor knows the run,
+    not its sync."""
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE registry.syncs SET status = 'failed', finished_at = :t, message = :m "
+                "WHERE status = 'running'"
+            ),
+            {"t": now(), "m": message[:2000]},
+        )
+
+
 def source_counts(conn: sa.Connection, ref: SyncRef) -> dict:
     """Per source system, what this sync has counted so far (files, rows read …)."""
     raw = conn.execute(
