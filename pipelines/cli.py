@@ -36,7 +36,6 @@ def run_sync(
     whose drop in rows the operator confirms for this sync."""
     import dagster as dg
 
-    from pipelines.definitions import defs
     from pipelines.partitions import MONTHS, partition_of
     from pipelines.progress import StageLines, failures
     from pipelines.resources import from_env
@@ -49,6 +48,19 @@ def run_sync(
         print(f"childreg: no month to sync as of {as_of}: months run from {MONTHS.start:%Y-%m} "
               "(the opinions took effect on 2017-12-28) to the current month", file=sys.stderr)  # fmt: skip
         return 2
+    try:
+        from pipelines.definitions import defs  # its resources read the environment too
+
+        resources = from_env(
+            warehouse,
+            inbox=str(inbox),
+            as_of=as_of.isoformat(),
+            exports=str(exports),
+            confirm_drop=list(confirm_drop or []) or None,
+        )
+    except ValueError as exc:  # a setting from the environment that cannot work
+        print(f"childreg: {exc}", file=sys.stderr)
+        return 2
     instance = dg.DagsterInstance.ephemeral()
     run_id = str(uuid.uuid4())
     instance.add_event_listener(run_id, StageLines(lambda line: print(f"childreg: {line}", flush=True)))
@@ -56,13 +68,7 @@ def run_sync(
     console = {"config": {"log_level": "DEBUG" if verbose else "CRITICAL"}}
     result = defs.resolve_job_def("sync").execute_in_process(
         run_config={"loggers": {"console": console}},
-        resources=from_env(
-            warehouse,
-            inbox=str(inbox),
-            as_of=as_of.isoformat(),
-            exports=str(exports),
-            confirm_drop=list(confirm_drop or []) or None,
-        ),
+        resources=resources,
         partition_key=partition_of(as_of),
         instance=instance,
         raise_on_error=False,

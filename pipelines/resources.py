@@ -63,10 +63,8 @@ class SyncSettings(dg.ConfigurableResource):
 
     def linkage_db_api(self):
         """Splink's backend for the linkage stage: None means DuckDB on its own database."""
-        if self.linkage_backend == "duckdb":
+        if _backend(self.linkage_backend) == "duckdb":
             return None
-        if self.linkage_backend != "spark":
-            raise ValueError(f"linkage_backend must be duckdb or spark, not {self.linkage_backend}")
         from linkage.spark import spark_api, spark_session  # pyspark is an optional extra
 
         return spark_api(
@@ -75,6 +73,12 @@ class SyncSettings(dg.ConfigurableResource):
 
     def as_of_date(self) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else date.today()
+
+
+def _backend(name: str) -> str:
+    if name not in ("duckdb", "spark"):
+        raise ValueError(f"linkage_backend must be duckdb or spark, not {name}")
+    return name
 
 
 # Setting → environment variable; a variable that is unset leaves the default above.
@@ -96,6 +100,7 @@ def from_env(
     options) win over the environment, and the environment over the defaults."""
     found = {field: os.environ[var] for field, var in ENVIRONMENT.items() if os.environ.get(var)}
     settings = {**found, **{k: v for k, v in overrides.items() if v is not None}}
+    _backend(str(settings.get("linkage_backend", "duckdb")))  # refused before any file is read
     return {
         "warehouse": Warehouse(url=warehouse_url(warehouse)),
         "sync_lock": SyncLock(url=warehouse_url(warehouse)),
