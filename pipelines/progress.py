@@ -21,7 +21,7 @@ def _sum(figures: Figures, suffix: str) -> int:
 
 # Step → (the word the operator reads, the stage's figures in a few words).
 STAGES: dict[str, tuple[str, Callable[[Figures], str]]] = {
-    "raw_rows": ("read", lambda f: f"{f.get('rows', 0):,} rows from {f.get('files', 0)} files"),
+    "raw_rows": ("read", lambda f: f"{f.get('rows_read', 0):,} rows from {f.get('files', 0)} files"),
     "staged_records": (
         "staged",
         lambda f: f"{_sum(f, '.rows_staged'):,} rows staged, {_sum(f, '.rows_quarantined'):,} quarantined",

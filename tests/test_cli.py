@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 from datetime import date
@@ -98,4 +99,6 @@ def test_a_sync_prints_a_line_per_stage_and_at_most_40(tmp_path):
     for word, _ in STAGES.values():
         stage = [line for line in lines if line.startswith(f"childreg: {word} ")]
         assert len(stage) == 1 and stage[0].endswith(" s)"), (word, lines)
+        figures = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?= )", stage[0])]
+        assert figures and figures[0] > 0, ("each stage names what it did", stage[0])
     assert lines[-1].startswith("childreg: sync as of 2026-11-30 published")
