@@ -74,9 +74,12 @@ def test_zeroed_tail_is_suspect_even_when_the_check_digit_passes():
         assert parse_id_number(number) == (None, number, "suspect_zeroed")
 
 
-def test_legacy_fifteen_digit_number():
-    assert parse_id_number("510402800101123") == (None, "510402800101123", "legacy15")
-    assert parse_id_number(510402800101123.0).status == "legacy15"
+def test_legacy_fifteen_digit_number_is_its_eighteen_digit_form():
+    """A parent's old number on the ledger is the number the roster gives the household head."""
+    eighteen = valid_id("51040219800101123")
+    assert parse_id_number("510402800101123") == (eighteen, "510402800101123", "legacy15")
+    assert parse_id_number(510402800101123.0) == (eighteen, "510402800101123", "legacy15")
+    assert parse_id_number("510402801301123") == (None, "510402801301123", "legacy15")  # no 13th month
 
 
 @pytest.mark.parametrize("raw", [None, "", "  ", "无", "/", float("nan")])

@@ -40,7 +40,8 @@ def parse_id_number(raw: object) -> IdParse:
     ``id_number`` is set only for a number that can be trusted: 18 characters, the
     check digit right, a real birth date, and not ending in ``000`` (Excel's
     15-digit rounding leaves that mark, and the rounded number passes the check
-    digit one time in eleven). ``id_candidate`` keeps the cleaned text for fuzzy
+    digit one time in eleven); or the exact 18-digit form of a legacy 15-digit
+    number (an adult's: status ``legacy15``). ``id_candidate`` keeps the cleaned text for fuzzy
     comparison whatever the status.
     """
     if is_blank(raw):
@@ -77,8 +78,19 @@ def _id_from_text(text: str | None, from_number: bool) -> IdParse:
         status = _status18(text)
         return IdParse(text if status == "valid" else None, text, status)
     if _ID15.fullmatch(text):
-        return IdParse(None, text, "legacy15")
+        return IdParse(_eighteen(text), text, "legacy15")
     return IdParse(None, text, "malformed")
+
+
+def _eighteen(legacy: str) -> str | None:
+    """The 18-digit form of a 15-digit number (GB 11643-1999): the century 19 inserted
+    before its six-digit birth date, and the check digit appended. The conversion is
+    exact, so a parent written with the old number on one list and the new one on
+    another is one person; None when the digits hold no date."""
+    number = legacy[:6] + "19" + legacy[6:]
+    if _encoded_birth_date(number) is None:
+        return None
+    return number + ric.calc_check_digit(number + "0")  # stdnum reads the first 17 of 18
 
 
 def _status18(number: str) -> str:
