@@ -16,7 +16,7 @@ demo: $(STAMP)   ## synthetic city + one sync on the embedded DuckDB warehouse
 	$(BIN)/childreg demo
 
 test: $(STAMP)   ## the whole suite (PostgreSQL tests run when CHILDREG_TEST_POSTGRES_URL is set)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

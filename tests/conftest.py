@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 
 import pytest
@@ -11,6 +12,12 @@ import sqlalchemy as sa
 from warehouse.engine import ensure_schema, make_engine
 
 POSTGRES_URL = os.environ.get("CHILDREG_TEST_POSTGRES_URL")
+
+# make test runs the suite on pytest-xdist workers, whose __main__ has no file. Great
+# Expectations imports pyspark.sql.connect, which takes such a process for a doctest run
+# and exits (pyspark/sql/connect/utils.py, check_dependencies) unless __main__ has a file.
+if not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
 
 
 def _fresh_postgres_url() -> str:
