@@ -137,6 +137,12 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
     boost = fam["rural"].to_numpy() & (rng.random(n_fam) < pop["both_away_boost"])
     status["m"][boost & (status["f"] == "away") & (status["m"] == "normal")] = "away"
     status["f"][boost & (status["m"] == "away") & (status["f"] == "normal")] = "away"
+    # troubles come together: when one parent is gone or unable, the other often is too
+    follow = rng.random(n_fam) < pop["second_parent_follows"]
+    second = rng.choice(list(GONE + UNABLE), size=n_fam)
+    f_bad, m_bad = np.isin(status["f"], GONE + UNABLE), np.isin(status["m"], GONE + UNABLE)
+    status["m"] = np.where(follow & f_bad & ~m_bad, second, status["m"])
+    status["f"] = np.where(follow & m_bad & ~f_bad, second, status["f"])
     fam["f_status"], fam["m_status"] = status["f"], status["m"]
 
     surnames = cfg["names"]["surnames"]

@@ -28,23 +28,50 @@ def _any(rows: pd.DataFrame, mask: pd.Series | np.ndarray, index: pd.Index) -> p
 
 
 def _parents(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
-    """Per child: each parent found dead/missing, unable or working away, in any source."""
+    """Per child: is its father / mother found dead or missing, unable, or working away.
+
+    A parent is a person: found through the ledger's 父亲/母亲 columns and through the
+    rosters (a 子/女 row has the 户主 and 配偶 as parents, told apart by sex); what any
+    source records of that person counts for every child of theirs (a status written
+    on a sibling's ledger row included)."""
     led = ex["civil_affairs_children"]
-    out = pd.DataFrame(index=index)
-    for side, col in (("f", "father_status"), ("m", "mother_status")):
-        out[f"{side}_gone"] = _any(led, led[col].isin(GONE_TEXT), index)
-        out[f"{side}_unable"] = _any(led, led[col].isin(UNABLE_TEXT), index)
-        out[f"{side}_away"] = _any(led, led[col].eq("外出务工"), index)
+    links = [
+        led[["_pid", "father"]].rename(columns={"father": "parent"}).assign(side="f"),
+        led[["_pid", "mother"]].rename(columns={"mother": "parent"}).assign(side="m"),
+    ]
+    for name in ("civil_affairs_assistance", "poverty_households"):
+        roster = ex[name]
+        kids = roster.loc[roster["relation"].isin(["子", "女"]), ["household", "_pid"]]
+        adults = roster.loc[roster["relation"].isin(["户主", "本人", "配偶"]), ["household", "_pid"]]
+        pairs = kids.merge(adults.rename(columns={"_pid": "parent"}), on="household")
+        pairs["side"] = np.where(persons.loc[pairs["parent"], "male"].to_numpy(dtype=bool), "f", "m")
+        links.append(pairs[["_pid", "parent", "side"]])
+    links_df = pd.concat(links, ignore_index=True).drop_duplicates()
+    status = pd.concat(
+        [
+            led[["father", "father_status"]].set_axis(["parent", "status"], axis=1),
+            led[["mother", "mother_status"]].set_axis(["parent", "status"], axis=1),
+        ]
+    )
+    facts = pd.DataFrame(
+        {
+            "gone": status["status"].isin(GONE_TEXT).groupby(status["parent"]).any(),
+            "unable": status["status"].isin(UNABLE_TEXT).groupby(status["parent"]).any(),
+            "away": status["status"].eq("外出务工").groupby(status["parent"]).any(),
+        }
+    )
     pov = ex["poverty_households"]
-    # a child whose 与户主关系 is 子/女 has the 户主 and 配偶 as parents
-    kids = pov.loc[pov["relation"].isin(["子", "女"]), ["household", "_pid"]]
-    adults = pov.loc[pov["relation"].isin(["户主", "配偶"]), ["household", "_pid", "work"]]
-    pairs = kids.merge(adults, on="household", suffixes=("", "_parent"))
-    pairs["male"] = persons.loc[pairs["_pid_parent"], "male"].to_numpy()
-    pairs = pairs.loc[pairs["work"].isin(AWAY_WORK)]
-    for side, male in (("f", True), ("m", False)):
-        away = set(pairs.loc[pairs["male"] == male, "_pid"])
-        out[f"{side}_away"] |= index.isin(list(away))
+    away_pov = set(pov.loc[pov["work"].isin(AWAY_WORK), "_pid"])
+    facts = facts.reindex(facts.index.union(pd.Index(sorted(away_pov)))).astype(object).eq(True)
+    facts.loc[facts.index.isin(away_pov), "away"] = True
+    joined = links_df.join(facts, on="parent")
+    for fact in ("gone", "unable", "away"):
+        joined[fact] = joined[fact].astype(object).eq(True)
+    out = pd.DataFrame(index=index)
+    for side in ("f", "m"):
+        part = joined.loc[joined["side"] == side].groupby("_pid")[["gone", "unable", "away"]].any()
+        for fact in ("gone", "unable", "away"):
+            out[f"{side}_{fact}"] = part[fact].reindex(index).astype(object).eq(True)
     return out
 
 
@@ -83,7 +110,8 @@ def compute_truth(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.
     disabled = _any(dis, np.ones(len(dis), bool), index)
 
     cats = {"orphan": orphan, "hiv": hiv, "serious_illness": serious, "severe_disability": severe,
-            "extreme_hardship": hardship, "poor_family": poor, "left_behind": left}
+            "extreme_hardship": hardship, "poor_family": poor, "left_behind": left,
+            "distressed": distressed, "disabled": disabled & minor}
 
     alerts: dict[str, pd.Series] = {}
     allowance = led.groupby("_pid")["allowance"].max().reindex(index).fillna(0)
