@@ -137,6 +137,7 @@ def _layout(rng: np.random.Generator, title: str, unit: str, n_rows: int, fmt: s
         encoding="utf-8-sig",
         sep=",",
         merge_title=fmt == "xlsx" and bool(titles) and rng.random() < 0.6,
+        sheet=str(rng.choice(["Sheet1", "台账", f"{as_of.year}年{as_of.month}月", "花名册", "导出数据", "汇总"])),
     )
 
 
