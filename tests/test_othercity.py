@@ -24,7 +24,17 @@ SOURCES = {
     "health_insurance",
     "health_conditions",
 }
-CATEGORIES = {"orphan", "hiv", "serious_illness", "severe_disability", "extreme_hardship", "poor_family", "left_behind", "distressed", "disabled"}
+CATEGORIES = {
+    "orphan",
+    "hiv",
+    "serious_illness",
+    "severe_disability",
+    "extreme_hardship",
+    "poor_family",
+    "left_behind",
+    "distressed",
+    "disabled",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +49,10 @@ def _rows(path: Path) -> dict[int, list[str]]:
     if path.suffix == ".xlsx":
         wb = openpyxl.load_workbook(path, read_only=True)
         ws = next(ws for ws in wb.worksheets if ws.title not in ("填表说明", "说明"))
-        return {i: [str(c) for c in r if c not in (None, "")] for i, r in enumerate(ws.iter_rows(values_only=True), 1)}
+        return {
+            i: [str(c) for c in r if c not in (None, "")]
+            for i, r in enumerate(ws.iter_rows(values_only=True), 1)
+        }
     raw = path.read_bytes()
     for encoding in ("utf-8-sig", "gb18030"):
         try:

@@ -63,13 +63,11 @@ def mess_id(id18: str | None, kind: str, rng_value: float, rates: dict[str, floa
     by the cumulative ``rates`` (unlisted forms never happen)."""
     if not id18:
         return None
-    edge = 0.0
-    for form, rate in rates.items():
-        edge += rate
-        if rng_value < edge:
-            break
-    else:
+    edges = np.cumsum(list(rates.values()))
+    position = int(np.searchsorted(edges, rng_value, side="right"))
+    if position >= len(edges):
         return id18
+    form = list(rates)[position]
     if form == "blank":
         return None
     if form == "zeroed":

@@ -52,7 +52,9 @@ def gazetteer(rng: np.random.Generator) -> pd.DataFrame:
                     used.add(stem)
                     rows.append((ci, county["code"], county["name"], town, stem + kind, kind == "村"))
                     count -= 1
-    return pd.DataFrame(rows, columns=["county", "county_code", "county_name", "township", "village", "is_village"])
+    return pd.DataFrame(
+        rows, columns=["county", "county_code", "county_name", "township", "village", "is_village"]
+    )
 
 
 def _names(rng: np.random.Generator, surnames: np.ndarray, n: int) -> np.ndarray:
@@ -95,7 +97,9 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
     fam = pd.DataFrame({"fam": np.arange(n_fam), "kids": kids})
 
     counties = cfg["counties"]
-    fam["county"] = rng.choice(len(counties), size=n_fam, p=np.array(cfg["county_weights"]) / sum(cfg["county_weights"]))
+    fam["county"] = rng.choice(
+        len(counties), size=n_fam, p=np.array(cfg["county_weights"]) / sum(cfg["county_weights"])
+    )
     rural_share = np.array([c["rural"] for c in counties])[fam["county"]]
     fam["rural"] = rng.random(n_fam) < rural_share
     # a place of the right kind in the county
@@ -132,7 +136,9 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
         col = np.empty(n_fam, dtype=object)
         for kind, mask in (("rural", fam["rural"].to_numpy()), ("urban", ~fam["rural"].to_numpy())):
             dist = pop["parent_status"][kind]
-            col[mask] = rng.choice(list(dist), size=int(mask.sum()), p=np.array(list(dist.values())) / sum(dist.values()))
+            col[mask] = rng.choice(
+                list(dist), size=int(mask.sum()), p=np.array(list(dist.values())) / sum(dist.values())
+            )
         status[side] = col
     boost = fam["rural"].to_numpy() & (rng.random(n_fam) < pop["both_away_boost"])
     status["m"][boost & (status["f"] == "away") & (status["m"] == "normal")] = "away"
@@ -146,7 +152,9 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
     fam["f_status"], fam["m_status"] = status["f"], status["m"]
 
     surnames = cfg["names"]["surnames"]
-    fam_surname = rng.choice(list(surnames), size=n_fam, p=np.array(list(surnames.values())) / sum(surnames.values()))
+    fam_surname = rng.choice(
+        list(surnames), size=n_fam, p=np.array(list(surnames.values())) / sum(surnames.values())
+    )
     yi = np.isin(fam["eth"], ["07", "20"]) & (rng.random(n_fam) < 0.8)
     fam["yi"] = yi
     fam["surname"] = fam_surname
@@ -189,10 +197,22 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
     adults = []
     for role, male, birth in (
         ("father", np.ones(n_fam, bool), f_birth),
-        ("mother", np.zeros(n_fam, bool), f_birth + rng.integers(-700, 2500, size=n_fam).astype("timedelta64[D]")),
-        ("grand", rng.random(n_fam) < 0.5, f_birth - rng.integers(20 * 365, 32 * 365, size=n_fam).astype("timedelta64[D]")),
+        (
+            "mother",
+            np.zeros(n_fam, bool),
+            f_birth + rng.integers(-700, 2500, size=n_fam).astype("timedelta64[D]"),
+        ),
+        (
+            "grand",
+            rng.random(n_fam) < 0.5,
+            f_birth - rng.integers(20 * 365, 32 * 365, size=n_fam).astype("timedelta64[D]"),
+        ),
     ):
-        adults.append(pd.DataFrame({"fam": fam["fam"], "role": role, "male": male, "birth": birth, "twin_group": "", "only": ""}))
+        adults.append(
+            pd.DataFrame(
+                {"fam": fam["fam"], "role": role, "male": male, "birth": birth, "twin_group": "", "only": ""}
+            )
+        )
     persons = pd.concat([child, *adults], ignore_index=True)
     persons["birth"] = pd.to_datetime(persons["birth"]).dt.date
     n = len(persons)
@@ -215,10 +235,14 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
         rng.choice(OTHER_AREAS, size=n),
         persons["county_code"].to_numpy(),
     )
-    ids = make_ids(areas, persons["birth"].to_numpy().astype("datetime64[D]"), persons["male"].to_numpy(), rng)
+    ids = make_ids(
+        areas, persons["birth"].to_numpy().astype("datetime64[D]"), persons["male"].to_numpy(), rng
+    )
     no_number = (persons["role"] == "child") & (rng.random(n) < 0.005)  # never registered (no hukou)
     persons["id18"] = np.where(no_number, None, ids)
-    persons["pid"] = np.where(persons["role"] == "child", "K", "A") + pd.Series(np.arange(n)).astype(str).str.zfill(7)
+    persons["pid"] = np.where(persons["role"] == "child", "K", "A") + pd.Series(np.arange(n)).astype(
+        str
+    ).str.zfill(7)
     persons["age"] = whole_years(persons["birth"], as_of)
     persons["phone"] = pd.Series(rng.integers(13000000000, 19999999999, size=n)).astype(str)
 
@@ -231,7 +255,9 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
     m = int(kid.sum())
     cond = rng.random((m, 3))
     persons.loc[kid, "hiv"] = cond[:, 0] < pop["hiv_rate"]
-    persons.loc[kid, "ill"] = (cond[:, 0] >= pop["hiv_rate"]) & (cond[:, 0] < pop["hiv_rate"] + pop["illness_rate"])
+    persons.loc[kid, "ill"] = (cond[:, 0] >= pop["hiv_rate"]) & (
+        cond[:, 0] < pop["hiv_rate"] + pop["illness_rate"]
+    )
     persons.loc[kid, "disabled"] = cond[:, 1] < pop["disability_rate"]
     for col in ("hiv", "ill", "disabled"):
         persons[col] = persons[col].eq(True)

@@ -75,7 +75,9 @@ def _parents(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, index: pd.Index
     return out
 
 
-def compute_truth(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def compute_truth(
+    ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(categories, alerts): one row per child person and code."""
     persons = persons.set_index("pid")
     child_ids = sorted({pid for frame in ex.values() for pid in frame.loc[frame["_child"], "_pid"]})
@@ -85,7 +87,12 @@ def compute_truth(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.
     age_aug = pd.Series(whole_years(p["birth"], school_year_start(as_of)), index=index)
     minor = age < 18
     led, ast, pov = ex["civil_affairs_children"], ex["civil_affairs_assistance"], ex["poverty_households"]
-    dis, edu, ins, hc = ex["disability_certificates"], ex["education_students"], ex["health_insurance"], ex["health_conditions"]
+    dis, edu, ins, hc = (
+        ex["disability_certificates"],
+        ex["education_students"],
+        ex["health_insurance"],
+        ex["health_conditions"],
+    )
     label = lambda text: _any(led, led["labels"].str.contains(text), index)  # noqa: E731
     on_ledger = _any(led, np.ones(len(led), bool), index)
     par = _parents(ex, persons, index)
@@ -96,22 +103,39 @@ def compute_truth(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.
     reached = hc["reached"].eq("是") | (hc["reached"].eq("") & (hc["oop"] >= DEDUCTIBLE))
     serious = minor & _any(hc, reached, index)
     severe = minor & _any(dis, dis["grade"] <= 2, index)
-    hard_inf = (par["f_unable"] & par["m_unable"]) | (par["f_gone"] & par["m_unable"]) | (par["f_unable"] & par["m_gone"])
+    hard_inf = (
+        (par["f_unable"] & par["m_unable"])
+        | (par["f_gone"] & par["m_unable"])
+        | (par["f_unable"] & par["m_gone"])
+    )
     tekun = _any(ast, ast["category"].eq("特困供养"), index)
     hard_reg = label("事实无人抚养儿童") | tekun
     hardship = minor & ~orphan & (hard_inf | hard_reg)
-    poor = minor & (_any(pov, np.ones(len(pov), bool), index) | _any(ast, ast["category"].isin(["城市低保", "农村低保"]), index))
+    poor = minor & (
+        _any(pov, np.ones(len(pov), bool), index)
+        | _any(ast, ast["category"].isin(["城市低保", "农村低保"]), index)
+    )
     rural = persons.loc[index, "fam"].map(_rural_families(ex)).eq(True)
     away_f, away_m = par["f_away"], par["m_away"]
-    lb_inf = (age < 16) & rural & ((away_f & away_m) | (away_f & par["m_unable"]) | (par["f_unable"] & away_m))
+    lb_inf = (
+        (age < 16) & rural & ((away_f & away_m) | (away_f & par["m_unable"]) | (par["f_unable"] & away_m))
+    )
     lb_reg = label("农村留守儿童")
     left = (age < 16) & (lb_inf | lb_reg)
     distressed = orphan | hiv | serious | severe | hardship | poor
     disabled = _any(dis, np.ones(len(dis), bool), index)
 
-    cats = {"orphan": orphan, "hiv": hiv, "serious_illness": serious, "severe_disability": severe,
-            "extreme_hardship": hardship, "poor_family": poor, "left_behind": left,
-            "distressed": distressed, "disabled": disabled & minor}
+    cats = {
+        "orphan": orphan,
+        "hiv": hiv,
+        "serious_illness": serious,
+        "severe_disability": severe,
+        "extreme_hardship": hardship,
+        "poor_family": poor,
+        "left_behind": left,
+        "distressed": distressed,
+        "disabled": disabled & minor,
+    }
 
     alerts: dict[str, pd.Series] = {}
     allowance = led.groupby("_pid")["allowance"].max().reindex(index).fillna(0)
@@ -129,20 +153,30 @@ def compute_truth(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.
     alerts["medical_insurance_missing"] = distressed & ~insured
     full = _any(this_year, this_year["subsidy"].str.startswith("全额资助"), index)
     some = _any(this_year, ~this_year["subsidy"].isin(["无", ""]), index)
-    alerts["insurance_subsidy_missing"] = insured & (((orphan | hardship | poor) & ~full) | ((serious | severe) & ~some))
+    alerts["insurance_subsidy_missing"] = insured & (
+        ((orphan | hardship | poor) & ~full) | ((serious | severe) & ~some)
+    )
     rehab_kind = ~dis["category"].eq("精神残疾") | dis["autism"]
     rehab_row = rehab_kind & ~dis["rehab"].eq("已享受")
     alerts["rehabilitation_missing"] = disabled & (age <= 6) & _any(dis, rehab_row, index)
     alerts["family_doctor_unsigned"] = distressed & _any(hc, hc["doctor"].eq("未签约"), index)
     compulsory_age = (age_aug >= 6) & (age < 16)
     in_school = _any(edu, edu["status"].eq("在读"), index)
-    quit_ = _any(edu, edu["status"].isin(["辍学", "休学"]), index) | _any(pov, pov["school"].eq("辍学"), index)
+    quit_ = _any(edu, edu["status"].isin(["辍学", "休学"]), index) | _any(
+        pov, pov["school"].eq("辍学"), index
+    )
     alerts["dropout"] = compulsory_age & ~in_school & quit_
     alerts["not_in_school"] = compulsory_age & ~in_school & ~quit_
     reading = edu.loc[edu["status"].eq("在读")]
     grade = reading["grade"]
-    comp_row = reading["stage"].isin(["小学", "初中"]) | (reading["stage"].eq("特殊教育") & grade.isin(GRADES_PRIMARY + GRADES_MIDDLE))
-    board_due = np.where(reading["stage"].eq("初中") | (reading["stage"].eq("特殊教育") & grade.isin(GRADES_MIDDLE)), 1250, 1000)
+    comp_row = reading["stage"].isin(["小学", "初中"]) | (
+        reading["stage"].eq("特殊教育") & grade.isin(GRADES_PRIMARY + GRADES_MIDDLE)
+    )
+    board_due = np.where(
+        reading["stage"].eq("初中") | (reading["stage"].eq("特殊教育") & grade.isin(GRADES_MIDDLE)),
+        1250,
+        1000,
+    )
     boarding = comp_row & reading["mode"].eq("住校")
     b_missing = boarding & (reading["boarding_subsidy"] <= 0)
     b_under = boarding & (reading["boarding_subsidy"] > 0) & (reading["boarding_subsidy"] < board_due)
@@ -151,9 +185,8 @@ def compute_truth(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.
     subsidy = dis.groupby("_pid")["student_subsidy"].max().reindex(index).fillna(0)
     alerts["disabled_student_subsidy_missing"] = disabled & _any(reading, comp_row, index) & (subsidy < 1000)
     alerts["left_behind_unregistered"] = lb_inf & ~on_ledger
-    carer_unable = (
-        (led["g_rel"].eq("父亲") & led["father_status"].isin(UNABLE_TEXT))
-        | (led["g_rel"].eq("母亲") & led["mother_status"].isin(UNABLE_TEXT))
+    carer_unable = (led["g_rel"].eq("父亲") & led["father_status"].isin(UNABLE_TEXT)) | (
+        led["g_rel"].eq("母亲") & led["mother_status"].isin(UNABLE_TEXT)
     )
     unsupervised = led["alone"].eq("是") | led["g_name"].eq("") | carer_unable
     alerts["left_behind_unsupervised"] = left & on_ledger & _any(led, unsupervised, index)
@@ -170,7 +203,13 @@ def compute_truth(ex: dict[str, pd.DataFrame], persons: pd.DataFrame, as_of: dt.
 def _rural_families(ex: dict[str, pd.DataFrame]) -> dict:
     """A family is rural when it lives in a 村 (every family's place decides its hukou)."""
     rows = []
-    for name in ("civil_affairs_children", "civil_affairs_assistance", "poverty_households", "education_students", "disability_certificates"):
+    for name in (
+        "civil_affairs_children",
+        "civil_affairs_assistance",
+        "poverty_households",
+        "education_students",
+        "disability_certificates",
+    ):
         f = ex[name]
         if "rural" in f:
             rows.append(f[["fam", "rural"]])

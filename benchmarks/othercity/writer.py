@@ -38,7 +38,10 @@ class Messer:
 
     def names(self, values: pd.Series) -> list:
         a, b = self.u(len(values)), self.u(len(values))
-        return [mess.yi_dot(mess.mess_name(v, x) or "", y) if v else "" for v, x, y in zip(values, a, b, strict=True)]
+        return [
+            mess.yi_dot(mess.mess_name(v, x) or "", y) if v else ""
+            for v, x, y in zip(values, a, b, strict=True)
+        ]
 
     def ids(self, values: pd.Series, rates: str, adult: bool | np.ndarray = False) -> list:
         cfg = load_config()["mess"][rates]
@@ -68,13 +71,17 @@ class Messer:
 
     def sex(self, male: pd.Series, blank: float = 0.01) -> list:
         b = self.u(len(male))
-        return ["" if x < blank else mess.sex_text(bool(m), self.sex_coded) for m, x in zip(male, b, strict=True)]
+        return [
+            "" if x < blank else mess.sex_text(bool(m), self.sex_coded) for m, x in zip(male, b, strict=True)
+        ]
 
     def eth(self, codes: pd.Series) -> list:
         return [mess.ethnicity_text(c, x) for c, x in zip(codes, self.u(len(codes)), strict=True)]
 
     def county(self, codes: pd.Series) -> list:
-        return [mess.county_text(c, COUNTY_NAME[c], x) for c, x in zip(codes, self.u(len(codes)), strict=True)]
+        return [
+            mess.county_text(c, COUNTY_NAME[c], x) for c, x in zip(codes, self.u(len(codes)), strict=True)
+        ]
 
     def township(self, values: pd.Series) -> list:
         return [mess.township_text(v, x) for v, x in zip(values, self.u(len(values)), strict=True)]
@@ -112,7 +119,9 @@ def _headers(rng: np.random.Generator, names: list[str], fmt: str) -> list[str]:
     return out
 
 
-def _layout(rng: np.random.Generator, title: str, unit: str, n_rows: int, fmt: str, as_of: dt.date) -> FileLayout:
+def _layout(
+    rng: np.random.Generator, title: str, unit: str, n_rows: int, fmt: str, as_of: dt.date
+) -> FileLayout:
     """Title and footer rows as an office types them."""
     titles: list[str] = []
     k = rng.random()
@@ -126,7 +135,11 @@ def _layout(rng: np.random.Generator, title: str, unit: str, n_rows: int, fmt: s
     if rng.random() < 0.6:
         footers.append(f"合计：{n_rows}人" if rng.random() < 0.5 else "合计")
     if rng.random() < 0.5:
-        footers.append("填表人：" + "".join(rng.choice(list("李王张刘陈")) + rng.choice(list("明华芳军"))) + "    审核人：")
+        footers.append(
+            "填表人："
+            + "".join(rng.choice(list("李王张刘陈")) + rng.choice(list("明华芳军")))
+            + "    审核人："
+        )
     if rng.random() < 0.3:
         footers.append(f"填报单位：{unit}    填报日期：{as_of.year}年{as_of.month}月{as_of.day}日")
     return FileLayout(
@@ -137,7 +150,9 @@ def _layout(rng: np.random.Generator, title: str, unit: str, n_rows: int, fmt: s
         encoding="utf-8-sig",
         sep=",",
         merge_title=fmt == "xlsx" and bool(titles) and rng.random() < 0.6,
-        sheet=str(rng.choice(["Sheet1", "台账", f"{as_of.year}年{as_of.month}月", "花名册", "导出数据", "汇总"])),
+        sheet=str(
+            rng.choice(["Sheet1", "台账", f"{as_of.year}年{as_of.month}月", "花名册", "导出数据", "汇总"])
+        ),
     )
 
 
@@ -260,7 +275,10 @@ def _disability_cols(f: pd.DataFrame, m: Messer) -> dict[str, list]:
     cert = [c.replace("X", "x") if x < 0.2 else c for c, x in zip(f["cert"], m.u(n), strict=True)]
     id_blank = m.u(n) < 0.55
     ids = m.ids(f["id18"], "id_child")
-    addr = [f"四川省攀枝花市{COUNTY_NAME[c]}{t}{v}{int(x * 12) + 1}组" for c, t, v, x in zip(f["county_code"], f["township"], f["village"], m.u(n), strict=True)]
+    addr = [
+        f"四川省攀枝花市{COUNTY_NAME[c]}{t}{v}{int(x * 12) + 1}组"
+        for c, t, v, x in zip(f["county_code"], f["township"], f["village"], m.u(n), strict=True)
+    ]
     return {
         "姓名": m.names(f["name"]),
         "性别": m.sex(f["male"]),
@@ -283,7 +301,14 @@ def _disability_cols(f: pd.DataFrame, m: Messer) -> dict[str, list]:
 
 
 def _school_codes(f: pd.DataFrame) -> tuple[list[str], list[str]]:
-    kinds = {"学前": "幼儿园", "小学": "小学", "初中": "中学", "高中": "高级中学", "中职": "职业技术学校", "特殊教育": "特殊教育学校"}
+    kinds = {
+        "学前": "幼儿园",
+        "小学": "小学",
+        "初中": "中学",
+        "高中": "高级中学",
+        "中职": "职业技术学校",
+        "特殊教育": "特殊教育学校",
+    }
     codes, names = [], []
     for c, t, st in zip(f["county_code"], f["township"], f["stage"], strict=True):
         stem = t[:2]
@@ -296,11 +321,17 @@ def _school_codes(f: pd.DataFrame) -> tuple[list[str], list[str]]:
 def _education_cols(f: pd.DataFrame, m: Messer) -> dict[str, list]:
     n = len(f)
     codes, names = _school_codes(f)
-    xueji = ["G" + i if isinstance(i, str) else "L" + f"{zlib.crc32(p.encode()) * 7919 % 10**17:017d}" for i, p in zip(f["id18"], f["pid"], strict=True)]
+    xueji = [
+        "G" + i if isinstance(i, str) else "L" + f"{zlib.crc32(p.encode()) * 7919 % 10**17:017d}"
+        for i, p in zip(f["id18"], f["pid"], strict=True)
+    ]
     kind = np.where(f["id18"].notna(), "居民身份证", "无")
     ids = m.ids(f["id18"], "id_child")
     klass = [f"（{int(x * 6) + 1}）班" if x < 0.5 else f"{int(x * 6) + 1}班" for x in m.u(n)]
-    home = [f"攀枝花市{COUNTY_NAME[c]}{t}{v}" for c, t, v in zip(f["county_code"], f["township"], f["village"], strict=True)]
+    home = [
+        f"攀枝花市{COUNTY_NAME[c]}{t}{v}"
+        for c, t, v in zip(f["county_code"], f["township"], f["village"], strict=True)
+    ]
     return {
         "学校标识码": codes,
         "学校名称": names,
@@ -352,7 +383,10 @@ def _insurance_cols(f: pd.DataFrame, m: Messer) -> dict[str, list]:
 
 
 def _health_cols(f: pd.DataFrame, m: Messer) -> dict[str, list]:
-    addr = [f"攀枝花市{COUNTY_NAME[c]}{t}{v}" for c, t, v in zip(f["county_code"], f["township"], f["village"], strict=True)]
+    addr = [
+        f"攀枝花市{COUNTY_NAME[c]}{t}{v}"
+        for c, t, v in zip(f["county_code"], f["township"], f["village"], strict=True)
+    ]
     return {
         "患者姓名": m.names(f["name"]),
         "身份证号": m.ids(f["id18"], "id_child"),
@@ -392,45 +426,163 @@ def write_city(ex: dict[str, pd.DataFrame], out: Path, seed: int, as_of: dt.date
     led = ex["civil_affairs_children"]
     for code, name in COUNTY_NAME.items():
         part = led.loc[led["county_code"] == code]
-        fname = [f"{name}困境儿童和农村留守儿童信息台账{ym_dash}.xlsx", f"{name}留守困境儿童台账_{ym_prev}.xlsx", f"{name}困境儿童一人一档.xlsx"][int(rng.integers(0, 3))]
+        fname = [
+            f"{name}困境儿童和农村留守儿童信息台账{ym_dash}.xlsx",
+            f"{name}留守困境儿童台账_{ym_prev}.xlsx",
+            f"{name}困境儿童一人一档.xlsx",
+        ][int(rng.integers(0, 3))]
         records.append(
-            _write(out, "civil_affairs_children", fname, part, reordered(_ledger_cols, rng.random() < 0.3), "xlsx", rng,
-                   f"攀枝花市{name}困境儿童和农村留守儿童信息台账", f"{name}民政局", as_of,
-                   notes_after=["填表说明：儿童类别可多选，用顿号隔开。"] if rng.random() < 0.5 else None)
+            _write(
+                out,
+                "civil_affairs_children",
+                fname,
+                part,
+                reordered(_ledger_cols, rng.random() < 0.3),
+                "xlsx",
+                rng,
+                f"攀枝花市{name}困境儿童和农村留守儿童信息台账",
+                f"{name}民政局",
+                as_of,
+                notes_after=["填表说明：儿童类别可多选，用顿号隔开。"] if rng.random() < 0.5 else None,
+            )
         )
     ast = ex["civil_affairs_assistance"]
     special = ast["category"].eq("特困供养")
-    records.append(_write(out, "civil_affairs_assistance", f"社会救助对象家庭成员信息_{ym}.csv", ast.loc[~special], _assist_cols, "csv", rng,
-                          "攀枝花市城乡低保及低保边缘家庭成员花名册", "攀枝花市民政局", as_of, encoding="gb18030"))
-    records.append(_write(out, "civil_affairs_assistance", f"特困供养人员家庭成员_{ym}.csv", ast.loc[special], _assist_cols, "csv", rng,
-                          "攀枝花市特困供养人员花名册", "攀枝花市民政局", as_of, encoding="utf-8-sig", sep="\t"))
+    records.append(
+        _write(
+            out,
+            "civil_affairs_assistance",
+            f"社会救助对象家庭成员信息_{ym}.csv",
+            ast.loc[~special],
+            _assist_cols,
+            "csv",
+            rng,
+            "攀枝花市城乡低保及低保边缘家庭成员花名册",
+            "攀枝花市民政局",
+            as_of,
+            encoding="gb18030",
+        )
+    )
+    records.append(
+        _write(
+            out,
+            "civil_affairs_assistance",
+            f"特困供养人员家庭成员_{ym}.csv",
+            ast.loc[special],
+            _assist_cols,
+            "csv",
+            rng,
+            "攀枝花市特困供养人员花名册",
+            "攀枝花市民政局",
+            as_of,
+            encoding="utf-8-sig",
+            sep="\t",
+        )
+    )
     pov = ex["poverty_households"]
     yanbian = pov["county_code"].eq("510422")
-    for part, fname in ((pov.loc[~yanbian], f"建档立卡脱贫人口及监测对象信息{ym_prev}.xlsx"), (pov.loc[yanbian], "盐边县脱贫户监测户人口明细.xlsx")):
-        records.append(_write(out, "poverty_households", fname, part, _poverty_cols, "xlsx", rng,
-                              "建档立卡（脱贫/监测）人口信息表", "攀枝花市乡村振兴局", as_of))
+    for part, fname in (
+        (pov.loc[~yanbian], f"建档立卡脱贫人口及监测对象信息{ym_prev}.xlsx"),
+        (pov.loc[yanbian], "盐边县脱贫户监测户人口明细.xlsx"),
+    ):
+        records.append(
+            _write(
+                out,
+                "poverty_households",
+                fname,
+                part,
+                _poverty_cols,
+                "xlsx",
+                rng,
+                "建档立卡（脱贫/监测）人口信息表",
+                "攀枝花市乡村振兴局",
+                as_of,
+            )
+        )
     dis = ex["disability_certificates"]
     fname = f"持证残疾儿童信息_{ym_prev}.xlsx"
-    rec = _write(out, "disability_certificates", fname, dis, reordered(_disability_cols), "xlsx", rng,
-                 "攀枝花市持证残疾儿童（0-17岁）信息表", "攀枝花市残疾人联合会", as_of,
-                 notes_before=["说明：本表数据来源于全国残疾人人口基础库。", "导出范围：0-17周岁持证残疾人。"])
+    rec = _write(
+        out,
+        "disability_certificates",
+        fname,
+        dis,
+        reordered(_disability_cols),
+        "xlsx",
+        rng,
+        "攀枝花市持证残疾儿童（0-17岁）信息表",
+        "攀枝花市残疾人联合会",
+        as_of,
+        notes_before=["说明：本表数据来源于全国残疾人人口基础库。", "导出范围：0-17周岁持证残疾人。"],
+    )
     records.append(rec)
     copy = f"持证残疾儿童信息_{ym_prev} - 副本.xlsx"  # the same file dropped twice
-    shutil.copyfile(out / "inbox" / "disability_certificates" / fname, out / "inbox" / "disability_certificates" / copy)
+    shutil.copyfile(
+        out / "inbox" / "disability_certificates" / fname, out / "inbox" / "disability_certificates" / copy
+    )
     records.append(rec.assign(source_file=copy))
     edu = ex["education_students"]
-    encodings = {"510402": ("utf-8-sig", ","), "510403": ("utf-8", ","), "510411": ("utf-8-sig", ","), "510421": ("gb18030", ","), "510422": ("utf-8-sig", "\t")}
+    encodings = {
+        "510402": ("utf-8-sig", ","),
+        "510403": ("utf-8", ","),
+        "510411": ("utf-8-sig", ","),
+        "510421": ("gb18030", ","),
+        "510422": ("utf-8-sig", "\t"),
+    }
     for code, name in COUNTY_NAME.items():
         part = edu.loc[edu["county_code"] == code]
         enc, sep = encodings[code]
-        records.append(_write(out, "education_students", f"{name}中小学生学籍信息_{ym}.csv", part, reordered(_education_cols), "csv", rng,
-                              f"{name}中小学生学籍信息", f"{name}教育和体育局", as_of, encoding=enc, sep=sep))
+        records.append(
+            _write(
+                out,
+                "education_students",
+                f"{name}中小学生学籍信息_{ym}.csv",
+                part,
+                reordered(_education_cols),
+                "csv",
+                rng,
+                f"{name}中小学生学籍信息",
+                f"{name}教育和体育局",
+                as_of,
+                encoding=enc,
+                sep=sep,
+            )
+        )
     ins = ex["health_insurance"]
-    for year, fname, enc in ((as_of.year, f"城乡居民医保参保信息_{ym}.csv", "utf-8"), (as_of.year - 1, f"城乡居民医保参保信息_{as_of.year - 1}年度.csv", "utf-8")):
+    for year, fname, enc in (
+        (as_of.year, f"城乡居民医保参保信息_{ym}.csv", "utf-8"),
+        (as_of.year - 1, f"城乡居民医保参保信息_{as_of.year - 1}年度.csv", "utf-8"),
+    ):
         part = ins.loc[ins["year"] == year]
-        records.append(_write(out, "health_insurance", fname, part, _insurance_cols, "csv", rng,
-                              "城乡居民基本医疗保险参保信息（未成年人）", "攀枝花市医疗保障局", as_of, encoding=enc, titles=[], footers=[]))
+        records.append(
+            _write(
+                out,
+                "health_insurance",
+                fname,
+                part,
+                _insurance_cols,
+                "csv",
+                rng,
+                "城乡居民基本医疗保险参保信息（未成年人）",
+                "攀枝花市医疗保障局",
+                as_of,
+                encoding=enc,
+                titles=[],
+                footers=[],
+            )
+        )
     hc = ex["health_conditions"]
-    records.append(_write(out, "health_conditions", f"儿童重大疾病及HIV感染登记_{ym_prev}.xlsx", hc, _health_cols, "xlsx", rng,
-                          "儿童重大疾病及艾滋病病毒感染登记表（内部资料 注意保密）", "攀枝花市卫生健康委员会", as_of))
+    records.append(
+        _write(
+            out,
+            "health_conditions",
+            f"儿童重大疾病及HIV感染登记_{ym_prev}.xlsx",
+            hc,
+            _health_cols,
+            "xlsx",
+            rng,
+            "儿童重大疾病及艾滋病病毒感染登记表（内部资料 注意保密）",
+            "攀枝花市卫生健康委员会",
+            as_of,
+        )
+    )
     return pd.concat(records, ignore_index=True)
