@@ -17,9 +17,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date(2026, 11, 30))
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--profile", default=None, help="other proportions from city.yaml's profiles (e.g. messy)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    counts = make_city(args.children, args.seed, args.as_of, args.out)
+    counts = make_city(args.children, args.seed, args.as_of, args.out, args.profile)
     summary = ", ".join(f"{k} {v}" for k, v in counts.items())
     print(f"othercity: {summary} in {time.perf_counter() - started:.1f} s -> {args.out}")
     return 0

@@ -7,15 +7,20 @@ from pathlib import Path
 
 import pandas as pd
 
+from benchmarks.othercity.config import use_profile
 from benchmarks.othercity.extracts import build_extracts
 from benchmarks.othercity.people import build_city
 from benchmarks.othercity.truth import compute_truth
 from benchmarks.othercity.writer import write_city
 
 
-def make_city(n_children: int, seed: int, as_of: dt.date, out: Path) -> dict[str, int]:
+def make_city(
+    n_children: int, seed: int, as_of: dt.date, out: Path, profile: str | None = None
+) -> dict[str, int]:
     """Write ``out/inbox/<source>/…`` and ``out/truth/{records,children,categories,alerts}.csv``;
-    returns counts for a summary line (no names or numbers)."""
+    returns counts for a summary line (no names or numbers). ``profile`` names a set of
+    other proportions in ``city.yaml`` (``profiles``)."""
+    use_profile(profile)
     city = build_city(n_children, seed, as_of)
     extracts = build_extracts(city, seed)
     categories, alerts = compute_truth(extracts, city.persons, as_of)
