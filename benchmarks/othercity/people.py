@@ -191,8 +191,12 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
     child = pd.concat([child, *extra], ignore_index=True)
 
     # parents and a grandparent per family
-    f_birth = child.groupby("fam")["birth"].min().reindex(fam["fam"]).to_numpy() - (
-        rng.integers(22 * 365, 38 * 365, size=n_fam).astype("timedelta64[D]")
+    oldest = child.groupby("fam")["birth"].min().reindex(fam["fam"]).to_numpy()
+    f_birth = oldest - rng.integers(22 * 365, 38 * 365, size=n_fam).astype("timedelta64[D]")
+    # a mother is at least 19 at her first child's birth (every parent is an adult)
+    m_birth = np.minimum(
+        f_birth + rng.integers(-700, 2500, size=n_fam).astype("timedelta64[D]"),
+        oldest - np.timedelta64(19 * 366, "D"),
     )
     adults = []
     for role, male, birth in (
@@ -200,7 +204,7 @@ def build_city(n_children: int, seed: int, as_of: dt.date) -> City:
         (
             "mother",
             np.zeros(n_fam, bool),
-            f_birth + rng.integers(-700, 2500, size=n_fam).astype("timedelta64[D]"),
+            m_birth,
         ),
         (
             "grand",
