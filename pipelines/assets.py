@@ -93,7 +93,8 @@ def raw_rows(
 def staged_records(
     context, raw_rows: steps.SyncRef, warehouse: Warehouse, settings: SyncSettings, sync_lock: SyncLock
 ) -> dg.Output[steps.SyncRef]:
-    sources = _guarded(context, warehouse, raw_rows, steps.stage_step, Path(settings.exports) / "data_docs")
+    docs = Path(settings.exports) / "data_docs" if settings.data_docs else None
+    sources = _guarded(context, warehouse, raw_rows, steps.stage_step, docs)
     return dg.Output(raw_rows, metadata=metadata.staging_figures(sources))
 
 

@@ -60,6 +60,8 @@ class SyncSettings(dg.ConfigurableResource):
     # a confirmation is for one sync, recorded with it.
     confirm_drop: list[str] = []
     retention_months: int = 24  # quarantined raw rows, closed alerts' evidence, export folders
+    # Great Expectations' Data Docs in <exports>/data_docs: about a second per extract per sync.
+    data_docs: bool = True
 
     def linkage_db_api(self):
         """Splink's backend for the linkage stage: None means DuckDB on its own database."""
@@ -90,6 +92,7 @@ ENVIRONMENT = {
     "spark_master": "CHILDREG_SPARK_MASTER",
     "spark_checkpoint_dir": "CHILDREG_SPARK_CHECKPOINT_DIR",
     "retention_months": "CHILDREG_RETENTION_MONTHS",
+    "data_docs": "CHILDREG_DATA_DOCS",
 }
 
 

@@ -13,6 +13,10 @@ from warehouse.engine import ensure_schema, make_engine
 
 POSTGRES_URL = os.environ.get("CHILDREG_TEST_POSTGRES_URL")
 
+# Great Expectations' Data Docs cost a sync about a second per extract; the suite's syncs skip
+# them, except test_html_offline's, which read them.
+os.environ.setdefault("CHILDREG_DATA_DOCS", "false")
+
 # make test runs the suite on pytest-xdist workers, whose __main__ has no file. Great
 # Expectations imports pyspark.sql.connect, which takes such a process for a doctest run
 # and exits (pyspark/sql/connect/utils.py, check_dependencies) unless __main__ has a file.
@@ -46,3 +50,9 @@ def engine(warehouse_url) -> sa.Engine:
     ensure_schema(engine)
     yield engine
     engine.dispose()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules that build a synthetic city first: they are the long ones, and make test's
+    workers take modules in collection order, so a long one started last would run alone."""
+    items.sort(key=lambda item: not hasattr(item.module, "write_city"))

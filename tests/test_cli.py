@@ -90,7 +90,7 @@ def test_a_failed_sync_is_a_few_lines_unless_verbose(tmp_path):
 def test_a_sync_prints_a_line_per_stage_and_at_most_40(tmp_path):
     from synth import write_city
 
-    write_city(tmp_path / "city", children=800, seed=3, as_of=AS_OF)
+    write_city(tmp_path / "city", children=300, seed=3, as_of=AS_OF)
     done = _childreg("run", "--inbox", str(tmp_path / "city" / "inbox"), "--as-of", AS_OF.isoformat(),
                      "--warehouse", f"duckdb:///{tmp_path}/w.duckdb", "--exports", str(tmp_path / "exports"))  # fmt: skip
     lines = done.stdout.splitlines()

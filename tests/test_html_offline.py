@@ -72,9 +72,11 @@ def city(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("two_syncs")
     write_city(root / "city", children=CHILDREN, seed=21, as_of=SYNCS[0])
     url = f"duckdb:///{root}/w.duckdb"
-    assert run_sync(root / "city" / "inbox", SYNCS[0], url, root / "exports") == 0
     drift_inbox(root / "city", root / "inbox2", share=0.05, seed=2)
-    assert run_sync(root / "inbox2", SYNCS[1], url, root / "exports") == 0
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CHILDREG_DATA_DOCS", "true")  # conftest turns them off for other syncs
+        assert run_sync(root / "city" / "inbox", SYNCS[0], url, root / "exports") == 0
+        assert run_sync(root / "inbox2", SYNCS[1], url, root / "exports") == 0
     return root
 
 

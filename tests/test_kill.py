@@ -25,7 +25,7 @@ AS_OF = date(2026, 11, 30)
 @pytest.fixture(scope="module")
 def city(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("city")
-    write_city(out, children=800, seed=21, as_of=AS_OF)
+    write_city(out, children=400, seed=21, as_of=AS_OF)
     return out
 
 

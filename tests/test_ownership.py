@@ -274,7 +274,7 @@ def city(tmp_path_factory) -> Path:
     from synth import write_city
 
     out = tmp_path_factory.mktemp("city")
-    write_city(out, children=1500, seed=5, as_of=AS_OF)
+    write_city(out, children=500, seed=5, as_of=AS_OF)
     return out
 
 

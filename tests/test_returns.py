@@ -320,7 +320,7 @@ def small_city(tmp_path_factory) -> Path:
     from synth import write_city
 
     out = tmp_path_factory.mktemp("returns_city")
-    write_city(out, children=800, seed=3, as_of=AS_OF)
+    write_city(out, children=400, seed=3, as_of=AS_OF)
     return out
 
 
