@@ -5,8 +5,9 @@ civil-affairs ledger's 父亲/母亲 columns and from household rosters, where a
 child whose 与户主关系 is 子/女 has the household's 户主 and 配偶 as parents
 (a grandchild gets none: its parents are unknown). A parent is a *person*: the
 same adult in several ledger rows and rosters is one person when the valid
-identity number matches (ledger father_id/mother_id ↔ roster id_number), so a
-fact recorded anywhere about that person reaches every child of theirs.
+identity number matches (ledger father_id/mother_id ↔ roster id_number), or when
+they fill the same slot of one child under one name, so a fact recorded anywhere
+about that person reaches every child of theirs.
 
 Facts are reduced to three kinds the categories need: ``absent`` (死亡/失踪),
 ``unable`` (服刑在押, 强制隔离戒毒, 重残, 重病, …) and ``away`` (外出务工, or a
@@ -22,6 +23,7 @@ from policy.evidence import cite
 from policy.extracts import Extracts
 from policy.ruleset import Rules
 from policy.sources import LEDGER, ROSTERS
+from values.names import name_norm
 
 SLOTS = ("father", "mother")
 _SEX_SLOT = {"M": "father", "F": "mother"}
@@ -30,19 +32,49 @@ _OTHER_SLOT = {"father": "mother", "mother": "father"}
 
 def parent_links(extracts: Extracts, rules: Rules) -> pd.DataFrame:
     """child_id, slot, person: who fills each child's parent slots, from every source."""
-    return _links(extracts, _roster_adults(extracts, rules), rules)
+    links, _ = _links(extracts, _roster_adults(extracts, rules), rules)
+    return links
 
 
 def parent_facts(extracts: Extracts, rules: Rules) -> pd.DataFrame:
     """child_id, slot, kind (absent / unable / away) with the evidence items behind each."""
     adults = _roster_adults(extracts, rules)
     facts = pd.concat([_ledger_facts(extracts, rules), _roster_facts(adults, rules)], ignore_index=True)
-    return _links(extracts, adults, rules).merge(facts, on="person").drop(columns="person").drop_duplicates()
+    links, one = _links(extracts, adults, rules)
+    facts = facts.assign(person=facts["person"].replace(one))
+    return links.merge(facts, on="person").drop(columns="person").drop_duplicates()
 
 
-def _links(extracts: Extracts, adults: pd.DataFrame, rules: Rules) -> pd.DataFrame:
-    links = [_ledger_links(extracts), _roster_links(extracts, adults, rules)]
-    return pd.concat(links, ignore_index=True).drop_duplicates()
+def _links(extracts: Extracts, adults: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The links, and the person keys that :func:`_one_person` merges."""
+    named = pd.concat([_ledger_links(extracts), _roster_links(extracts, adults, rules)], ignore_index=True)
+    one = _one_person(named)
+    links = named.assign(person=named["person"].replace(one))[["child_id", "slot", "person"]]
+    return links.drop_duplicates(), one
+
+
+def _one_person(links: pd.DataFrame) -> dict[str, str]:
+    """Persons who fill the same parent slot of the same child under the same name are one.
+
+    A parent's number is often blank, mangled or mistyped on the ledger or on the roster
+    (sources.md), and then the ledger's father and the roster's head of the same child's
+    household are two keys, so a status on a sibling's ledger row would not reach a child
+    known only from the roster. Two different valid numbers stay two persons."""
+    rows = links.assign(name=links["name"].map(name_norm, na_action="ignore")).dropna(subset=["name"])
+    one: dict[str, str] = {}
+    for persons in rows.groupby(["child_id", "slot", "name"])["person"].unique():
+        if len(persons) < 2 or sum(p.startswith("id:") for p in persons) > 1:
+            continue
+        roots = sorted({_root(one, p) for p in persons})
+        for root in roots[1:]:
+            one[root] = roots[0]
+    return {person: _root(one, person) for person in one}
+
+
+def _root(one: dict[str, str], person: str) -> str:
+    while person in one:
+        person = one[person]
+    return person
 
 
 def _person(id_number: pd.Series, fallback: pd.Series) -> pd.Series:
@@ -58,10 +90,14 @@ def _ledger_parents(extracts: Extracts, slot: str) -> pd.DataFrame:
 
 
 def _ledger_links(extracts: Extracts) -> pd.DataFrame:
-    return pd.concat(
-        [_ledger_parents(extracts, slot).assign(slot=slot)[["child_id", "slot", "person"]] for slot in SLOTS],
-        ignore_index=True,
-    )
+    """child_id, slot, person and the parent's name as the ledger writes it."""
+    frames = []
+    for slot in SLOTS:
+        rows = _ledger_parents(extracts, slot)
+        frames.append(
+            rows.assign(slot=slot, name=rows[f"{slot}_name"])[["child_id", "slot", "person", "name"]]
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def _ledger_facts(extracts: Extracts, rules: Rules) -> pd.DataFrame:
@@ -107,9 +143,9 @@ def _roster_adults(extracts: Extracts, rules: Rules) -> pd.DataFrame:
 def _roster_links(extracts: Extracts, adults: pd.DataFrame, rules: Rules) -> pd.DataFrame:
     children = extracts.of(*ROSTERS)
     children = children[children["relationship"].isin(rules.family["child_relationships"])]
-    return children[["child_id", "household_id"]].merge(adults[["household_id", "slot", "person"]])[
-        ["child_id", "slot", "person"]
-    ]
+    return children[["child_id", "household_id"]].merge(
+        adults.reindex(columns=["household_id", "slot", "person", "name"])
+    )[["child_id", "slot", "person", "name"]]
 
 
 def _roster_facts(adults: pd.DataFrame, rules: Rules) -> pd.DataFrame:

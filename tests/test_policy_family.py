@@ -100,3 +100,30 @@ def test_without_any_sex_the_head_is_father_and_the_spouse_mother() -> None:
     sync = Sync()
     sync.household(ASSISTANCE, "9", head={}, spouse={}, son={"child_id": "c1"})
     assert _links(sync) == {("c1", "father"), ("c1", "mother")}
+
+
+def test_a_parent_without_a_usable_number_is_one_person_by_name_in_one_childs_slot() -> None:
+    """The ledger's father of c1 (no number) is the roster head of c1's household (no
+    number either): his death, on c1's ledger row, reaches c1's brother c2, who is on the
+    roster only. Spacing and the Yi separator do not make another name."""
+    sync = Sync()
+    sync.record(LEDGER, "c1", father_name="阿牛·木呷", father_status="dead")
+    sync.household(
+        POVERTY, "H1", head={"name": "阿牛木呷", "sex": "M"}, son={"child_id": "c1"}, son_2={"child_id": "c2"}
+    )
+    assert ("c2", "father", "absent") in _facts(sync)
+
+
+def test_two_valid_numbers_under_one_name_stay_two_persons() -> None:
+    sync = Sync()
+    sync.record(LEDGER, "c1", father_name="王大山", father_id=FATHER_ID, father_status="dead")
+    other = "510402197505050031"
+    sync.household(
+        POVERTY,
+        "H1",
+        head={"name": "王大山", "sex": "M", "id_number": other},
+        son={"child_id": "c1"},
+        son_2={"child_id": "c2"},
+    )
+    assert ("c2", "father", "absent") not in _facts(sync)
+    assert ("c1", "father", "absent") in _facts(sync)
