@@ -100,7 +100,7 @@ def test_row_numbers_match_the_spreadsheet(tmp_path):
         (f"{ID_BOY[:6]} {ID_BOY[6:]}", "valid", ID_BOY),
         ("".join(chr(ord(c) + 0xFEE0) for c in ID_BOY), "valid", ID_BOY),
         (wrong_check(ID_BOY), "bad_check_digit", None),
-        ("510411150302123", "legacy15", None),
+        ("510411150302123", "legacy15", valid_id("51041119150302123")),  # its exact 18-digit form
         ("5.10411E+17", "excel_mangled", None),
         (ID_BOY[:15] + "000", "suspect_zeroed", None),
         (None, "missing", None),
