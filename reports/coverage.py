@@ -327,13 +327,7 @@ def alert_changes(inputs: CoverageInputs, syncs: Sequence[int] = ()) -> tuple[pd
             **{then: (a["first_raised"] <= then) & ~(resolved <= then) for then in syncs},
         }
     )
-    counts = flags.groupby("alert")[["raised", "resolved", "still_open", *syncs]].sum()
-    order = [c for c in inputs.texts if c in counts.index] + sorted(set(counts.index) - set(inputs.texts))
-    counts = counts.reindex(order)
-    restricted_rows = a.loc[a["restricted"].astype("boolean").fillna(True).astype(bool), "alert"]
-    sensitive = access.restricted_capable(counts.index.to_series()) | counts.index.isin(restricted_rows)
-    counts.index = [_alert_title(inputs.texts, c) for c in order]
-    return counts.astype(int), pd.Series(sensitive.to_numpy(), index=counts.index)
+    return _titled(flags.groupby("alert")[["raised", "resolved", "still_open", *syncs]].sum(), a, inputs)
 
 
 def held_alerts(inputs: CoverageInputs) -> tuple[pd.Series, pd.Series]:
@@ -341,10 +335,15 @@ def held_alerts(inputs: CoverageInputs) -> tuple[pd.Series, pd.Series]:
     codes are sensitive, as for ``alert_changes``."""
     a = reported_alerts(inputs)
     held = a[a["status"] == HELD]
-    counts = held.groupby("alert").size()
+    return _titled(held.groupby("alert").size(), held, inputs)
+
+
+def _titled(counts: pd.DataFrame | pd.Series, alerts: pd.DataFrame, inputs: CoverageInputs) -> tuple:
+    """Counts per alert code in the rules' order under their titles, and which codes are
+    sensitive (a code that can be restricted, or one of ``alerts``' restricted rows)."""
     order = [c for c in inputs.texts if c in counts.index] + sorted(set(counts.index) - set(inputs.texts))
     counts = counts.reindex(order)
-    restricted_rows = held.loc[held["restricted"].astype("boolean").fillna(True).astype(bool), "alert"]
+    restricted_rows = alerts.loc[alerts["restricted"].astype("boolean").fillna(True).astype(bool), "alert"]
     sensitive = access.restricted_capable(counts.index.to_series()) | counts.index.isin(restricted_rows)
     counts.index = [_alert_title(inputs.texts, c) for c in order]
     return counts.astype(int), pd.Series(sensitive.to_numpy(), index=counts.index)
