@@ -193,8 +193,9 @@ def parse_fields(cells: Columns, mapping: Mapping, flags: Notes) -> Columns:
 
 
 def _fill_place_from_address(out: Columns, address: pd.DataFrame) -> None:
-    """Township and village from the address where the extract has no column for them."""
-    for column in ("township", "village", "village_kind"):
+    """County, township and village from the address where the extract has no column
+    for them or the column is blank."""
+    for column in ("county_code", "township", "village", "village_kind"):
         if column in out:
             out[column] = out[column].where(out[column].notna(), address[column])
         else:
@@ -392,6 +393,7 @@ def _stage_source(
         out["birth_date"] = as_datetime(out["birth_date"])
     out["birth_date"] = out["birth_date"].where(out["birth_date"].notna(), out["birth_date_from_id"])
     out["sex"] = out["sex"].where(out["sex"].notna(), sexes_from_ids(out["id_number"]))
+    out["sex"] = out["sex"].where(out["sex"].notna(), out["relationship"].map(reference()["sex_by_relationship"]))
     out["hukou"] = _resolve_hukou(out["hukou"], out["village_kind"])
     out.update(_certificate_codes(cells, out))
     out.update(_flag_sets(values, mapping, index))

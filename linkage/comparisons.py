@@ -365,7 +365,8 @@ def prediction_blocking_rules() -> list:
         block_on("name_pinyin_folded", "birth_year", "county_code"),
         block_on("birth_days", "surname_folded", "county_code"),
         block_on("birth_days", "given_folded"),
-        block_on("name_pinyin_folded", "county_code", "township"),
+        # Township without county: a pupil's county is the school's, not the home's.
+        block_on("name_pinyin_folded", "township"),
         # A roster row without a usable number has no birth date and insurance and
         # health rows no township (sources.md): without this rule the two never meet.
         CustomRule(

@@ -22,6 +22,7 @@ from linkage.comparisons import IdNumber, Name
 from linkage.config import LinkageConfig
 from linkage.ids import assign_ids
 from linkage.prior import sync_prior, with_prior
+from linkage.roles import ROLE, child_share, role_weights, weigh_roles
 from linkage.splink_model import comparison_levels, level_labels, score, score_new, scoring_backend
 
 # The staged columns link() reads: a city's staged rows hold some seventy columns,
@@ -85,7 +86,8 @@ TF_ADJUSTMENT = "tf_adjustment"
 def _weights_json(scored: pd.DataFrame, model: dict[str, Any]) -> pd.Series:
     """Each pair's match weight split by comparison, as a JSON object that sums to
     its match weight: ``prior`` (log2 of the prior odds), then each comparison's
-    weight (Splink's ``mw_<comparison>``) with its term-frequency adjustment.
+    weight (Splink's ``mw_<comparison>``) with its term-frequency adjustment, then
+    ``relationship`` (``linkage.roles``) where a side is an undated roster row.
 
     The adjustment is ``mw_tf_adj_<comparison>`` where the predictions carry it;
     otherwise it is what the match weight holds beyond the prior and the comparisons'
@@ -103,6 +105,8 @@ def _weights_json(scored: pd.DataFrame, model: dict[str, Any]) -> pd.Series:
             parts[name] += pd.to_numeric(scored[f"mw_tf_adj_{name}"]).fillna(0.0)
         elif any(level.get("tf_adjustment_column") for level in comparison["comparison_levels"]):
             adjusted.append(name)
+    if f"mw_{ROLE}" in scored:
+        parts[ROLE] = scored[f"mw_{ROLE}"].astype("float64")
     if adjusted:
         rest = pd.to_numeric(scored["match_weight"]).astype("float64") - sum(parts.values())
         if len(adjusted) == 1:
@@ -259,9 +263,11 @@ PAIR_COLUMNS = [
 ]
 
 
-def _score_pairs(frame: pd.DataFrame, model: dict[str, Any], config: LinkageConfig, db_api) -> pd.DataFrame:
+def _score_pairs(
+    frame: pd.DataFrame, model: dict[str, Any], config: LinkageConfig, db_api, roles: pd.Series
+) -> pd.DataFrame:
     scored = score(frame, model, lower=config.review_lower, db_api=db_api)
-    return _with_levels(scored, model)
+    return _with_levels(weigh_roles(scored, roles, config.review_lower), model)
 
 
 def _with_levels(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
@@ -281,6 +287,7 @@ def _incremental_pairs(
     model: dict[str, Any],
     config: LinkageConfig,
     db_api,
+    roles: pd.Series,
 ) -> pd.DataFrame:
     """Last sync's pairs between records still present, plus new records scored
     against all: the pairs a full run would score, for a fraction of the work."""
@@ -292,7 +299,7 @@ def _incremental_pairs(
         record_id_l=kept["record_key_l"].map(record_of), record_id_r=kept["record_key_r"].map(record_of)
     )
     fresh = score_new(frame.loc[~is_new], frame.loc[is_new], model, lower=config.review_lower, db_api=db_api)
-    parts = [kept[PAIR_COLUMNS], _with_levels(fresh, model)]
+    parts = [kept[PAIR_COLUMNS], _with_levels(weigh_roles(fresh, roles, config.review_lower), model)]
     return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
 
 
@@ -322,6 +329,7 @@ def link(
     staged = load_staged()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = prepare.linkage_frame(candidates, everyone=staged)
+    roles = role_weights(candidates, child_share(staged))
     prior = sync_prior(frame["id_valid"], config.training["prior_recall"])
     if prior is not None:
         model = with_prior(model, prior)
@@ -340,10 +348,10 @@ def link(
     with scoring_backend(db_api, config.duckdb_memory_limit) as backend:
         if incremental:
             pairs = _incremental_pairs(
-                frame, candidates["record_key"], previous_pairs, is_new, model, config, backend
+                frame, candidates["record_key"], previous_pairs, is_new, model, config, backend, roles
             )
         else:
-            pairs = _score_pairs(frame, model, config, backend)
+            pairs = _score_pairs(frame, model, config, backend, roles)
     del frame
     mode = f"{'incremental' if incremental else 'full'} ({is_new.mean():.1%} new records)"
     clock.lap("score")

@@ -436,6 +436,8 @@ def test_assistance_roster_gb18030(tmp_path):
     assert staged["relationship"].tolist() == ["head", "daughter", "spouse", "son", "son"]
     assert staged["role"].tolist() == ["adult", "child", "adult", "undetermined", "adult"]
     assert staged.loc[3, "head_id"] == ID_ADULT
+    # The roster has no 性别: the number says it, and without one 子 says male.
+    assert staged["sex"].tolist()[1:4] == ["F", None, "M"]
 
 
 def test_poverty_roster(tmp_path):
@@ -483,7 +485,8 @@ def test_disability_certificate_carries_the_identity(tmp_path):
         "在校残疾学生生活补助（元/年）",
         "发证日期",
     ]
-    rows = [header, ["张三", "男", None, "汉族", ID_BOY + "42", None, None, None, "否", "未享受", 100, None, "2021-05-01"],
+    header.append("户籍地址")
+    rows = [header, ["张三", "男", None, "汉族", ID_BOY + "42", None, None, None, "否", "未享受", 100, None, "2021-05-01", "攀枝花市西区格里坪镇"],
             ["李四", "女", "2016-04-05", "汉族", ID_GIRL + "62", ID_GIRL, "精神残疾", "一级", "是", "已享受", 200, 1000, None]]  # fmt: skip
     staged = run(tmp_path, {"disability_certificates/残联.xlsx": rows}).staged
     assert staged["id_number"].tolist() == [ID_BOY, ID_GIRL]
@@ -493,6 +496,9 @@ def test_disability_certificate_carries_the_identity(tmp_path):
     assert staged["autism"].tolist() == [False, True]
     assert staged["rehab_received"].tolist() == [False, True]
     assert staged["disability_allowance"].tolist() == [100.0, 200.0]
+    # The extract has no 区县 column: the address gives it.
+    assert staged["county_code"].tolist() == ["510403", None]
+    assert staged["township"].tolist() == ["格里坪", None]
 
 
 def test_education_student_number_and_school_coding(tmp_path):

@@ -383,16 +383,30 @@ def test_apply_unique_spreads_named_tuples_into_columns():
     assert out["kind"].tolist() == ["village", "community", None]
 
 
-def test_parse_address_finds_township_and_village_in_free_text():
-    """sources.md: township and village names drift; addresses carry them for extracts without place columns."""
+def test_parse_address_finds_county_township_and_village_in_free_text():
+    """sources.md: township and village names drift; addresses carry the place for
+    extracts without place columns (the disability file has no 区县)."""
     from values.places import parse_address
 
-    assert parse_address("攀枝花市米易县攀莲镇龙华村3组") == ("攀莲", "龙华", "village")
+    assert parse_address("攀枝花市米易县攀莲镇龙华村3组") == ("510421", "攀莲", "龙华", "village")
     assert parse_address("四川省攀枝花市东区炳草岗街道办事处人民街社区居委会") == (
+        "510402",
         "炳草岗",
         "人民街",
         "community",
     )
-    assert parse_address("仁和区大田镇") == ("大田", None, None)
-    assert parse_address("米易县") == (None, None, None)
-    assert parse_address(None) == (None, None, None)
+    assert parse_address("仁和区大田镇") == ("510411", "大田", None, None)
+    assert parse_address("米易县") == ("510421", None, None, None)
+    assert parse_address("成都市武侯区红牌楼街道") == (None, "红牌楼", None, None)
+    assert parse_address(None) == (None, None, None, None)
+
+
+def test_short_county_names_and_sex_from_relationship():
+    """东 and 西 are short names as 仁和 is (sources.md, Region); 子/女 say the sex
+    of an assistance-roster member, whose extract has no 性别 column."""
+    from values.places import parse_county
+    from values.reference import reference
+
+    assert parse_county("东") == "510402" and parse_county("西") == "510403"
+    assert parse_county("南") is None
+    assert reference()["sex_by_relationship"]["daughter"] == "F"

@@ -80,6 +80,7 @@ class Village(NamedTuple):
 
 
 class Address(NamedTuple):
+    county_code: str | None
     township: str | None
     village: str | None
     village_kind: str | None
@@ -87,23 +88,24 @@ class Address(NamedTuple):
 
 # 省/市/县 prefixes, then a township (镇/乡/街道), then a village or community.
 _ADDRESS = re.compile(
-    r"^(?:.{0,6}?省)?(?:.{0,6}?市)?(?:.{0,6}?[县区])?"
+    r"^(?:.{0,6}?省)?(?:.{0,6}?市)?(?P<county>.{0,6}?[县区])?"
     r"(?P<township>[^县区市省]{1,8}?(?:街道办事处|街道|镇|乡))?"
     r"(?P<village>[^镇乡]{1,12}?(?:村民委员会|村委会|社区居委会|居委会|社区|村))?"
 )
 
 
 def parse_address(raw: object) -> Address:
-    """Township and village out of a free-text address (户籍地址, 现住址, 户口所在地:
-    攀枝花市米易县攀莲镇龙华村3组). Extracts without place columns carry one, and
-    linkage needs a place for rows with no number and no birth date."""
+    """County, township and village out of a free-text address (户籍地址, 现住址,
+    户口所在地: 攀枝花市米易县攀莲镇龙华村3组). Extracts without place columns carry one,
+    and linkage needs a place for rows with no number and no birth date."""
     text = normalise_label(raw)
     match = _ADDRESS.match(text) if text else None
-    if not match or not (match["township"] or match["village"]):
-        return Address(None, None, None)
+    if not match or not (match["county"] or match["township"] or match["village"]):
+        return Address(None, None, None, None)
+    county = parse_county(match["county"]) if match["county"] else None
     village = normalise_village(match["village"]) if match["village"] else Village(None, None)
     township = normalise_township(match["township"]) if match["township"] else None
-    return Address(township, village.village, village.kind)
+    return Address(county, township, village.village, village.kind)
 
 
 def normalise_village(raw: object) -> Village:
