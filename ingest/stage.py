@@ -393,7 +393,9 @@ def _stage_source(
         out["birth_date"] = as_datetime(out["birth_date"])
     out["birth_date"] = out["birth_date"].where(out["birth_date"].notna(), out["birth_date_from_id"])
     out["sex"] = out["sex"].where(out["sex"].notna(), sexes_from_ids(out["id_number"]))
-    out["sex"] = out["sex"].where(out["sex"].notna(), out["relationship"].map(reference()["sex_by_relationship"]))
+    out["sex"] = out["sex"].where(
+        out["sex"].notna(), out["relationship"].map(reference()["sex_by_relationship"])
+    )
     out["hukou"] = _resolve_hukou(out["hukou"], out["village_kind"])
     out.update(_certificate_codes(cells, out))
     out.update(_flag_sets(values, mapping, index))
