@@ -37,7 +37,7 @@ def run_sync(
     import dagster as dg
 
     from pipelines.partitions import MONTHS, partition_of
-    from pipelines.progress import StageLines, failures
+    from pipelines.progress import StageLines, failures, published
     from pipelines.resources import from_env
 
     if not inbox.is_dir():
@@ -84,7 +84,11 @@ def run_sync(
     if any(cls == "WarehouseBusy" for cls, _ in found):
         print("childreg: this sync did not start; run it again once the other has finished.", file=sys.stderr)
         return EXIT_BUSY
-    print("childreg: nothing was published; the last good registry is unchanged.", file=sys.stderr)
+    if published(result.all_events):
+        print("childreg: the registry of this sync was published, but its exports were not all written; "
+              "run the sync again once the cause is fixed.", file=sys.stderr)  # fmt: skip
+    else:
+        print("childreg: nothing was published; the last good registry is unchanged.", file=sys.stderr)
     return EXIT_FAILED
 
 

@@ -100,3 +100,9 @@ def failures(events) -> list[tuple[str, str]]:
             cls, text = _root(event.event_specific_data.error)
             found.append((cls, _one_line(text)))
     return found
+
+
+def published(events) -> bool:
+    """Whether the run's publish step succeeded: a later step's failure (the exports)
+    leaves the new registry in place."""
+    return any(event.is_step_success and event.step_key == "published_registry" for event in events)

@@ -102,3 +102,12 @@ def test_a_sync_prints_a_line_per_stage_and_at_most_40(tmp_path):
         figures = [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?= )", stage[0])]
         assert figures and figures[0] > 0, ("each stage names what it did", stage[0])
     assert lines[-1].startswith("childreg: sync as of 2026-11-30 published")
+
+    # Exports that fail after the publish do not say "nothing was published".
+    (tmp_path / "a_file").write_text("")
+    again = _childreg("run", "--inbox", str(tmp_path / "city" / "inbox"), "--as-of", AS_OF.isoformat(),
+                      "--warehouse", f"duckdb:///{tmp_path}/w.duckdb", "--exports", str(tmp_path / "a_file"))  # fmt: skip
+    assert again.returncode == 1
+    assert "childreg: published " in again.stdout, again.stdout
+    assert "was published, but its exports were not all written" in again.stdout
+    assert "nothing was published" not in again.stdout
