@@ -98,6 +98,26 @@ class EitherTrueLevel(ComparisonLevelCreator):
         return f"{self.col_expression.label} on either side"
 
 
+class CrossLevel(ComparisonLevelCreator):
+    """Column ``a`` of one side against column ``b`` of the other, either way round:
+    ``equal`` (``a_l = b_r OR b_l = a_r``), or, as the null level, neither way has both
+    values."""
+
+    def __init__(self, a: str, b: str, null: bool = False):
+        self.a, self.b = ColumnExpression.instantiate_if_str(a), ColumnExpression.instantiate_if_str(b)
+        self.is_null_level = null
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        self.a.sql_dialect = self.b.sql_dialect = sql_dialect
+        a_l, a_r, b_l, b_r = self.a.name_l, self.a.name_r, self.b.name_l, self.b.name_r
+        if self.is_null_level:
+            return f"({a_l} IS NULL OR {b_r} IS NULL) AND ({b_l} IS NULL OR {a_r} IS NULL)"
+        return f"{a_l} = {b_r} OR {b_l} = {a_r}"
+
+    def create_label_for_charts(self) -> str:
+        return f"{self.a.label} against {self.b.label}"
+
+
 class ModelComparison(ComparisonCreator):
     """A comparison of the model: its levels in order, null level first, else last.
 
@@ -340,8 +360,32 @@ class Carers(ModelComparison):
         ]
 
 
+class Programme(ModelComparison):
+    """The family's assistance programme as a roster names it (低保, 特困, a poverty
+    household) against the insurance subsidy a health-insurance row names for it
+    (全额资助（低保）…): sources.md, extracts 2, 3 and 6. A child on the 低保 roster
+    whose insurance row says 全额资助（低保） is likelier the same child than another of
+    the name. An insurance row with no or a partial subsidy differs: that weighs against
+    the pair, as much as training finds such rows among true matches (a subsidy missing
+    is what ``insurance_subsidy_missing`` looks for, so it is not rare)."""
+
+    output_column_name = "programme"
+    description = "救助或扶贫身份与医保资助类别"
+    SAME = "same"
+
+    def levels(self) -> list[Level]:
+        roster, insured = "programme_roster", "programme_insured"
+        return [
+            Level(MISSING, CrossLevel(roster, insured, null=True), "缺失 missing"),
+            Level(
+                self.SAME, CrossLevel(roster, insured), "资助类别与救助身份一致 subsidy matches the programme"
+            ),
+            _different(_NO_TRUE_MATCH_DIFFERS),
+        ]
+
+
 def comparisons() -> list[ModelComparison]:
-    return [IdNumber(), Name(), BirthDate(), Sex(), Place(), Carers()]
+    return [IdNumber(), Name(), BirthDate(), Sex(), Place(), Carers(), Programme()]
 
 
 def comparison_named(output_column_name: str) -> ModelComparison:

@@ -20,6 +20,7 @@ class LinkageConfig:
     incremental_max_share: float
     duckdb_memory_limit: str
     training: dict[str, Any]
+    programmes: dict[str, Any]
     roles_linked: tuple[str, ...]
 
 
@@ -33,5 +34,6 @@ def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
         incremental_max_share=float(raw["incremental_max_share"]),
         duckdb_memory_limit=str(raw["duckdb_memory_limit"]),
         training=raw["training"],
+        programmes=raw["programmes"],
         roles_linked=tuple(raw["roles_linked"]),
     )

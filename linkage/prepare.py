@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from linkage.config import load_config
 from values.names import folded_pinyin, split_name
 
 LINKAGE_COLUMNS = [
@@ -33,6 +34,8 @@ LINKAGE_COLUMNS = [
     "county_code",
     "township",
     "carers",
+    "programme_roster",
+    "programme_insured",
 ]
 
 # The staged columns linkage_frame() reads.
@@ -55,6 +58,8 @@ STAGED_INPUTS = [
     "head_name",
     "relationship",
     "household_id",
+    "assistance_type",
+    "insurance_subsidy",
 ]
 
 # Statuses whose candidate is an 18-character number worth comparing digit by digit.
@@ -121,6 +126,19 @@ def _carers(staged: pd.DataFrame, spouses: pd.Series | None = None) -> pd.Series
     )
 
 
+def _programmes(staged: pd.DataFrame) -> pd.DataFrame:
+    """The family's programme as a roster names it and as an insurance subsidy names it
+    (``linkage/config.yaml`` programmes; ``comparisons.Programme``)."""
+    vocabulary = load_config().programmes
+    roster = staged["assistance_type"].map(vocabulary["assistance_type"])
+    roster = roster.where(staged["source_system"].ne("poverty_households"), vocabulary["poverty_households"])
+    insured = staged["insurance_subsidy"].map(vocabulary["insurance_subsidy"])
+    columns = {"programme_roster": roster, "programme_insured": insured}
+    return pd.DataFrame(
+        {k: v.astype(object).where(v.notna(), None) for k, v in columns.items()}, index=staged.index
+    )
+
+
 def linkage_frame(staged: pd.DataFrame, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
     """The model's input table for the given staged records (one row per record).
 
@@ -150,6 +168,6 @@ def linkage_frame(staged: pd.DataFrame, everyone: pd.DataFrame | None = None) ->
         },
         index=staged.index,
     )
-    out = out.join(_name_parts(staged["name_norm"]))
+    out = out.join(_name_parts(staged["name_norm"])).join(_programmes(staged))
     out["carers"] = _carers(staged, household_spouses(everyone) if everyone is not None else None)
     return out[LINKAGE_COLUMNS].reset_index(drop=True)

@@ -26,6 +26,7 @@ from linkage.comparisons import (
     IdNumber,
     Name,
     Place,
+    Programme,
     Sex,
     comparison_named,
     comparisons,
@@ -62,7 +63,12 @@ BASE: dict[str, object] = {
     "guardian_name": "王芳",
     "father_name": None,
     "mother_name": None,
+    "source_system": "education_students",
+    "assistance_type": None,
+    "insurance_subsidy": None,
 }
+DIBAO = {"source_system": "civil_affairs_assistance", "assistance_type": "rural_dibao"}
+INSURED = {"source_system": "health_insurance"}
 
 
 def _transposed(number: str, i: int) -> str:
@@ -118,6 +124,26 @@ CASES: list[tuple[str, str, dict, dict]] = [
     # A guardian on one side is the mother on the other, in a dialect spelling.
     ("carers", Carers.IN_COMMON, {"guardian_name": "刘芳"}, {"guardian_name": None, "mother_name": "牛芳"}),
     ("carers", DIFFERENT, {}, {"guardian_name": "李娜"}),
+    ("programme", MISSING, {}, {}),
+    ("programme", Programme.SAME, DIBAO, {**INSURED, "insurance_subsidy": "full_dibao"}),
+    (
+        "programme",
+        Programme.SAME,
+        {**INSURED, "insurance_subsidy": "full_poverty"},
+        {"source_system": "poverty_households"},
+    ),
+    ("programme", DIFFERENT, DIBAO, {**INSURED, "insurance_subsidy": "full_tekun"}),
+    ("programme", DIFFERENT, DIBAO, {**INSURED, "insurance_subsidy": "none"}),
+    # An orphan's subsidy says nothing of the family's programme.
+    ("programme", MISSING, DIBAO, {**INSURED, "insurance_subsidy": "full_orphan"}),
+    # Two rosters, or two insurance rows, are not compared on it.
+    ("programme", MISSING, DIBAO, DIBAO),
+    (
+        "programme",
+        MISSING,
+        {**INSURED, "insurance_subsidy": "full_dibao"},
+        {**INSURED, "insurance_subsidy": "full_dibao"},
+    ),
 ]
 
 
@@ -126,7 +152,7 @@ def _staged_row(record_id: str, fields: dict) -> dict:
     status = fields["id_status"] if fields["id"] else "missing"
     return {
         "record_id": record_id,
-        "source_system": "education_students",
+        "source_system": fields["source_system"],
         "name_norm": keys.name_norm,
         "name_pinyin": keys.name_pinyin,
         "name_pinyin_folded": keys.name_pinyin_folded,
@@ -143,6 +169,8 @@ def _staged_row(record_id: str, fields: dict) -> dict:
         "head_name": None,
         "relationship": None,
         "household_id": None,
+        "assistance_type": fields["assistance_type"],
+        "insurance_subsidy": fields["insurance_subsidy"],
     }
 
 

@@ -31,6 +31,8 @@ def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
             "head_name": ["王大"] * n,
             "relationship": [r[2] for r in rows],
             "household_id": ["civil_affairs_assistance:A001"] * n,
+            "assistance_type": ["rural_dibao"] * n,
+            "insurance_subsidy": none,
         }
     )
 
