@@ -325,3 +325,16 @@ def test_the_signature_is_keyed():
     assert sign(KEY, values) == sign(KEY, [*values[:6], ""])
     assert sign(KEY, values) != sign(bytes(32), values)
     assert len(sign(KEY, values)) == 32
+
+
+def test_every_step_of_a_waterfall_has_a_title():
+    """Each weight a pair can carry (the prior, every comparison, the term-frequency
+    and relationship terms) is titled for the reviewer."""
+    from linkage.comparisons import comparisons
+    from linkage.link import PRIOR, TF_ADJUSTMENT
+    from linkage.roles import ROLE
+    from reports.config import settings
+
+    titled = settings()["review"]["comparisons"]
+    steps = {PRIOR, TF_ADJUSTMENT, ROLE, *(c.output_column_name for c in comparisons())}
+    assert steps <= set(titled), steps - set(titled)
