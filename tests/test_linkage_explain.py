@@ -15,6 +15,7 @@ from linkage import explain
 from linkage.config import load_config
 from linkage.splink_model import duckdb_api, load_model, score
 from pipelines.cli import main, run_sync
+from pipelines.steps.explaining import REVIEW_FOLDER
 from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
@@ -82,7 +83,8 @@ def test_a_sync_writes_review_waterfalls_and_explain_writes_a_childs(tmp_path):
     with make_engine(url).connect() as conn:
         queue = read_frame(conn, T.REVIEW_PAIRS)
         records = read_frame(conn, T.CHILD_RECORDS)
-    pages = sorted((tmp_path / "exports" / AS_OF.isoformat() / "review_waterfalls").glob("*.html"))
+    pages = sorted((tmp_path / "exports" / AS_OF.isoformat() / REVIEW_FOLDER).glob("*.html"))
+    assert len(queue), "the city should leave a pair to review, or this test proves nothing"
     assert len(pages) == -(-len(queue) // explain.PAIRS_PER_PAGE)
     for page in pages:
         _offline(page.read_text(encoding="utf-8"))

@@ -20,6 +20,7 @@ from openpyxl.utils.cell import coordinate_from_string
 
 from linkage.config import load_config
 from linkage.link import pair_id
+from linkage.roles import ROLE
 from linkage.splink_model import load_model
 from pipelines.cli import run_sync
 from reports.config import settings
@@ -87,7 +88,8 @@ def test_every_pair_of_a_real_sync_can_be_decided_from_its_row(synced):
                 and f"乡镇（{side}）" in row
                 and f"村（社区）（{side}）" in row
             )
-        weights = [row["权重·" + cfg["comparisons"]["prior"]].value]
+        # The prior, every comparison, and the undated roster row's relationship term.
+        weights = [row["权重·" + cfg["comparisons"][step]].value for step in ("prior", ROLE)]
         for c in comparisons:
             assert row["比较·" + cfg["comparisons"][c]].value, c
             weights.append(row["权重·" + cfg["comparisons"][c]].value)
@@ -97,7 +99,7 @@ def test_every_pair_of_a_real_sync_can_be_decided_from_its_row(synced):
         assert row["匹配概率"].number_format == "0.0%"
         assert row["匹配概率"].value == round(pair["match_probability"], 4)
         assert row["核对原因"].value
-        assert row["权重瀑布（先验→各项比较→合计）"].value.count("\n") == len(comparisons) + 1
+        assert row["权重瀑布（先验→各项比较→合计）"].value.count("\n") == len(comparisons) + 2
 
 
 def _workbook_with(source: Path, target: Path, cells: dict[str, object]) -> Path:
