@@ -256,3 +256,19 @@ def test_postgres_reader_reads_registry_and_never_restricted(city, postgres, tmp
     with owner.connect() as conn:
         _registry_holds_no_diagnosis(conn)
     owner.dispose()
+
+
+def test_a_duckdb_file_of_an_older_childreg_is_refused_naming_the_table(tmp_path):
+    """The embedded file is rebuilt, not migrated: one written by an older version (a
+    table without this version's columns) is refused in words, not by a binder error."""
+    old = make_engine(f"duckdb:///{tmp_path}/old.duckdb")
+    with old.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA registry")
+        conn.exec_driver_sql("CREATE TABLE registry.syncs (sync_id INTEGER, as_of DATE)")
+    with pytest.raises(SchemaBehind, match=r"older childreg \(registry\.syncs lack"):
+        ensure_schema(old)
+    old.dispose()
+    fresh = make_engine(f"duckdb:///{tmp_path}/fresh.duckdb")
+    ensure_schema(fresh)
+    ensure_schema(fresh)  # a current file passes, again and again
+    fresh.dispose()

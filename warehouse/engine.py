@@ -99,7 +99,8 @@ def migrate(engine: sa.Engine) -> tuple[str | None, str]:
 
 
 class SchemaBehind(RuntimeError):
-    """The PostgreSQL warehouse is older than the code and this role may not migrate it."""
+    """The warehouse is older than the code: a PostgreSQL one this role may not migrate,
+    or a DuckDB file written by an older childreg (rebuilt, not migrated)."""
 
 
 def ensure_schema(engine: sa.Engine) -> None:
@@ -128,3 +129,21 @@ def ensure_schema(engine: sa.Engine) -> None:
         for schema in SCHEMAS:
             conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         METADATA.create_all(conn, checkfirst=True)
+        stale = _tables_missing_columns(conn)
+    if stale:
+        raise SchemaBehind(
+            f"the DuckDB warehouse was written by an older childreg ({', '.join(stale[:3])} "
+            "lack columns of this version); such a file is rebuilt, not migrated: move it "
+            "away and sync again"
+        )
+
+
+def _tables_missing_columns(conn: sa.Connection) -> list[str]:
+    """Tables of the file that lack a column ``warehouse/tables.py`` declares."""
+    inspector = sa.inspect(conn)
+    stale = []
+    for table in METADATA.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
+        if set(table.columns.keys()) - present:
+            stale.append(f"{table.schema}.{table.name}")
+    return stale
