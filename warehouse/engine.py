@@ -139,11 +139,15 @@ def ensure_schema(engine: sa.Engine) -> None:
 
 
 def _tables_missing_columns(conn: sa.Connection) -> list[str]:
-    """Tables of the file that lack a column ``warehouse/tables.py`` declares."""
-    inspector = sa.inspect(conn)
-    stale = []
-    for table in METADATA.sorted_tables:
-        present = {c["name"] for c in inspector.get_columns(table.name, schema=table.schema)}
-        if set(table.columns.keys()) - present:
-            stale.append(f"{table.schema}.{table.name}")
-    return stale
+    """Tables of the file that lack a column ``warehouse/tables.py`` declares (one query:
+    SQLAlchemy's inspector took seconds per sync, table by table)."""
+    present = set(
+        conn.exec_driver_sql(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns"
+        ).fetchall()
+    )
+    return [
+        f"{table.schema}.{table.name}"
+        for table in METADATA.sorted_tables
+        if any((table.schema, table.name, column.name) not in present for column in table.columns)
+    ]
