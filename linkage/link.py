@@ -267,10 +267,13 @@ def _score_pairs(
     frame: pd.DataFrame, model: dict[str, Any], config: LinkageConfig, db_api, roles: pd.Series
 ) -> pd.DataFrame:
     scored = score(frame, model, lower=config.review_lower, db_api=db_api)
-    return _with_levels(weigh_roles(scored, roles, config.review_lower), model)
+    return _with_levels(scored, model, roles, config.review_lower)
 
 
-def _with_levels(scored: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
+def _with_levels(scored: pd.DataFrame, model: dict[str, Any], roles: pd.Series, lower: float) -> pd.DataFrame:
+    """Splink's pairs with the relationship term (``linkage.roles``), each comparison's
+    level and the weights that sum to the match weight."""
+    scored = weigh_roles(scored, roles, lower)
     levels, labels = comparison_levels(scored, model), level_labels(model)
     return scored.assign(
         levels=_levels_json(levels, labels),
@@ -299,7 +302,7 @@ def _incremental_pairs(
         record_id_l=kept["record_key_l"].map(record_of), record_id_r=kept["record_key_r"].map(record_of)
     )
     fresh = score_new(frame.loc[~is_new], frame.loc[is_new], model, lower=config.review_lower, db_api=db_api)
-    parts = [kept[PAIR_COLUMNS], _with_levels(weigh_roles(fresh, roles, config.review_lower), model)]
+    parts = [kept[PAIR_COLUMNS], _with_levels(fresh, model, roles, config.review_lower)]
     return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
 
 

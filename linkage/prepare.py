@@ -133,10 +133,8 @@ def _programmes(staged: pd.DataFrame) -> pd.DataFrame:
     roster = staged["assistance_type"].map(vocabulary["assistance_type"])
     roster = roster.where(staged["source_system"].ne("poverty_households"), vocabulary["poverty_households"])
     insured = staged["insurance_subsidy"].map(vocabulary["insurance_subsidy"])
-    columns = {"programme_roster": roster, "programme_insured": insured}
-    return pd.DataFrame(
-        {k: v.astype(object).where(v.notna(), None) for k, v in columns.items()}, index=staged.index
-    )
+    out = pd.DataFrame({"programme_roster": roster, "programme_insured": insured}, index=staged.index)
+    return out.astype(object).where(out.notna(), None)
 
 
 def linkage_frame(staged: pd.DataFrame, everyone: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -401,12 +401,10 @@ def test_parse_address_finds_county_township_and_village_in_free_text():
     assert parse_address(None) == (None, None, None, None)
 
 
-def test_short_county_names_and_sex_from_relationship():
-    """东 and 西 are short names as 仁和 is (sources.md, Region); 子/女 say the sex
-    of an assistance-roster member, whose extract has no 性别 column."""
+def test_short_county_names():
+    """东 and 西 are short names as 仁和 is (sources.md, Region). (Sex from 子/女 is
+    asserted where staging reads it: test_stage.test_assistance_roster_gb18030.)"""
     from values.places import parse_county
-    from values.reference import reference
 
     assert parse_county("东") == "510402" and parse_county("西") == "510403"
     assert parse_county("南") is None
-    assert reference()["sex_by_relationship"]["daughter"] == "F"
