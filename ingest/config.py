@@ -42,6 +42,9 @@ class ColumnSpec:
     values: str | None = None
     by_stage: dict[str, str] = field(default_factory=dict)
     default: Any = None
+    # Further fields the same cell codes, each through its own vocabulary: a poverty
+    # roster's 在校生状况 小学三年级 is the stage (primary) and the grade (3).
+    also: dict[str, str] = field(default_factory=dict)
 
     @property
     def identifying(self) -> bool:
@@ -108,6 +111,7 @@ def _column(name: str, entry: dict, base: ColumnSpec | None) -> ColumnSpec:
         values=values,
         by_stage=dict(entry.get("by_stage", {})),
         default=entry.get("default", base.default if base else None),
+        also=dict(entry.get("also", {})),
     )
     _check_column(spec)
     return spec
@@ -119,7 +123,7 @@ def _check_column(spec: ColumnSpec) -> None:
         raise ValueError(f"mapping column {spec.field}: unknown parser {spec.parser!r}")
     if spec.parser in VOCABULARY_PARSERS and spec.values not in vocabularies:
         raise ValueError(f"mapping column {spec.field}: unknown vocabulary {spec.values!r}")
-    for vocabulary in spec.by_stage.values():
+    for vocabulary in (*spec.by_stage.values(), *spec.also.values()):
         if vocabulary not in vocabularies:
             raise ValueError(f"mapping column {spec.field}: unknown vocabulary {vocabulary!r}")
     bad = [a for a in spec.aliases if not isinstance(a, str)]

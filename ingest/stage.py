@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from ingest.config import Mapping, load_mappings
+from ingest.config import ColumnSpec, Mapping, load_mappings
 from ingest.parsers import clean_upper, parse_column, present, present_among
 from values.cells import apply_unique
 from values.ids import birth_dates_from_ids, sexes_from_ids
@@ -181,6 +181,9 @@ def parse_fields(cells: Columns, mapping: Mapping, flags: Notes) -> Columns:
             out[spec.field] = as_datetime(values)
         else:
             out[spec.field] = values
+        for target, codes in spec.also.items():
+            # Unknown labels are flagged by the column's own vocabulary, above.
+            out[target] = parse_column(raw, ColumnSpec(target, "code", (), codes)).values
         if spec.default is not None:
             unread = out[spec.field].isna()
             out[spec.field] = out[spec.field].where(~unread | present_among(raw, unread), spec.default)

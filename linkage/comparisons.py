@@ -118,6 +118,28 @@ class CrossLevel(ComparisonLevelCreator):
         return f"{self.a.label} against {self.b.label}"
 
 
+class WithinLevel(ComparisonLevelCreator):
+    """Column ``value`` of one side between columns ``low`` and ``high`` of the other,
+    either way round; as the null level, neither way has all three."""
+
+    def __init__(self, value: str, low: str, high: str, null: bool = False):
+        self.columns = [ColumnExpression.instantiate_if_str(c) for c in (value, low, high)]
+        self.is_null_level = null
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        for column in self.columns:
+            column.sql_dialect = sql_dialect
+        value, low, high = self.columns
+        ways = [(value.name_r, low.name_l, high.name_l), (value.name_l, low.name_r, high.name_r)]
+        if self.is_null_level:
+            return " AND ".join(f"({v} IS NULL OR {lo} IS NULL OR {hi} IS NULL)" for v, lo, hi in ways)
+        return " OR ".join(f"({v} BETWEEN {lo} AND {hi})" for v, lo, hi in ways)
+
+    def create_label_for_charts(self) -> str:
+        value, low, high = self.columns
+        return f"{value.label} between {low.label} and {high.label}"
+
+
 class ModelComparison(ComparisonCreator):
     """A comparison of the model: its levels in order, null level first, else last.
 
@@ -384,8 +406,32 @@ class Programme(ModelComparison):
         ]
 
 
+class SchoolAge(ModelComparison):
+    """A school grade against a birth date. A poverty roster's 在校生状况 (小学三年级)
+    is all a row without a birth date says of its child's age (sources.md, extract 3);
+    ``prepare.school_birth_window`` turns it into the days the child was born between,
+    which the other record's birth date falls in or not. Two other children of one name
+    in a township are seldom of one school age."""
+
+    output_column_name = "school_age"
+    description = "在校年级与出生日期"
+    FITS = "fits"
+
+    def levels(self) -> list[Level]:
+        window = ("birth_days", "school_born_from", "school_born_to")
+        return [
+            Level(MISSING, WithinLevel(*window, null=True), "缺失 missing"),
+            Level(self.FITS, WithinLevel(*window), "出生日期与年级相符 born when a child of the grade is"),
+            _different(
+                "The synthetic city puts every pupil in the grade of its age, so EM sees no "
+                "true match here and the level counts against a pair, log2(floor / u); the "
+                "window already allows a year early or late (linkage/config.yaml school_age)."
+            ),
+        ]
+
+
 def comparisons() -> list[ModelComparison]:
-    return [IdNumber(), Name(), BirthDate(), Sex(), Place(), Carers(), Programme()]
+    return [IdNumber(), Name(), BirthDate(), Sex(), Place(), Carers(), Programme(), SchoolAge()]
 
 
 def comparison_named(output_column_name: str) -> ModelComparison:

@@ -21,6 +21,7 @@ class LinkageConfig:
     duckdb_memory_limit: str
     training: dict[str, Any]
     programmes: dict[str, Any]
+    school_age: dict[str, Any]
     roles_linked: tuple[str, ...]
 
 
@@ -35,5 +36,6 @@ def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
         duckdb_memory_limit=str(raw["duckdb_memory_limit"]),
         training=raw["training"],
         programmes=raw["programmes"],
+        school_age=raw["school_age"],
         roles_linked=tuple(raw["roles_linked"]),
     )

@@ -12,6 +12,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -313,6 +314,7 @@ def link(
     previous: pd.DataFrame,
     decisions: pd.DataFrame,
     known_ids: set[str],
+    school_cutoff: date,
     db_api=None,
     previous_pairs: pd.DataFrame | None = None,
 ) -> Linked:
@@ -321,7 +323,8 @@ def link(
     ``load_staged`` returns the staged rows (``STAGED_COLUMNS``); they are loaded here so
     that linkage can let go of the columns it has used before scoring.
 
-    ``previous``: record_key → child_id of the last published sync; ``decisions``:
+    ``school_cutoff``: the day before the school year in force opened
+    (``prepare.school_birth_window``). ``previous``: record_key → child_id of the last published sync; ``decisions``:
     reviewed pairs (record_key_l, record_key_r, decision) applied as must/cannot links;
     ``previous_pairs``: the last sync's scored pairs (with record keys). When the share
     of records the last sync did not hold is at most ``incremental_max_share``, only
@@ -331,7 +334,7 @@ def link(
     clock = _Clock()
     staged = load_staged()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
-    frame = prepare.linkage_frame(candidates, everyone=staged)
+    frame = prepare.linkage_frame(candidates, school_cutoff, everyone=staged)
     roles = role_weights(candidates, child_share(staged))
     prior = sync_prior(frame["id_valid"], config.training["prior_recall"])
     if prior is not None:

@@ -7,6 +7,9 @@ arithmetic that DuckDB and Spark both run.
 
 from __future__ import annotations
 
+import math
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
@@ -36,6 +39,8 @@ LINKAGE_COLUMNS = [
     "carers",
     "programme_roster",
     "programme_insured",
+    "school_born_from",
+    "school_born_to",
 ]
 
 # The staged columns linkage_frame() reads.
@@ -60,6 +65,9 @@ STAGED_INPUTS = [
     "household_id",
     "assistance_type",
     "insurance_subsidy",
+    "school_stage",
+    "school_status",
+    "grade",
 ]
 
 # Statuses whose candidate is an 18-character number worth comparing digit by digit.
@@ -137,9 +145,56 @@ def _programmes(staged: pd.DataFrame) -> pd.DataFrame:
     return out.astype(object).where(out.notna(), None)
 
 
-def linkage_frame(staged: pd.DataFrame, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
+def school_birth_window(staged: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+    """The days (since 1970) a child was born between, by the school stage and grade a
+    row names (``comparisons.SchoolAge``); NA where it names none.
+
+    ``cutoff`` is the day before the school year in force opened (``policy.ages``):
+    a child in year n of schooling was ``entry_age + n - 1`` then, give or take
+    ``slack_years`` (``linkage/config.yaml`` school_age)."""
+    settings = load_config().school_age
+    stage = staged["school_stage"].where(staged["school_stage"].notna(), staged["school_status"])
+    years = stage.map(settings["years_before_stage"]) + pd.to_numeric(staged["grade"])
+    oldest = settings["entry_age"] + settings["slack_years"]
+    youngest = settings["entry_age"] - 1 - settings["slack_years"]
+    day = pd.Timestamp(cutoff)
+
+    def days(n: int, age: int) -> int:
+        return (day - pd.DateOffset(years=n + age) - _EPOCH).days
+
+    born_from = _per_unique(years, lambda n: days(int(n), oldest) + 1)
+    born_to = _per_unique(years, lambda n: days(int(n), youngest))
+    return pd.DataFrame(
+        {"school_born_from": born_from.astype("Int64"), "school_born_to": born_to.astype("Int64")},
+        index=staged.index,
+    )
+
+
+def school_age_rates(staged: pd.DataFrame, cutoff: date) -> tuple[float, float]:
+    """How often a birth date falls in a grade's window: on the rows that carry both (a
+    pupil's, a dated roster row's: the m of ``SchoolAge.FITS``), and for a graded row
+    against any dated record (its u).
+
+    EM cannot see the level: its sessions block on birth dates, and an undated graded
+    row is too rare for random sampling to meet. Counting the rule on the rows that
+    hold both sides of it needs no truth either."""
+    window = school_birth_window(staged, cutoff).dropna()
+    born = (pd.to_datetime(staged["birth_date"]) - _EPOCH).dt.days.dropna()
+    if window.empty or born.empty:
+        return math.nan, math.nan
+    both = window.join(born.rename("born"), how="inner")
+    m = both["born"].between(both["school_born_from"], both["school_born_to"]).mean()
+    dates = np.sort(born.to_numpy())
+    inside = np.searchsorted(dates, window["school_born_to"].to_numpy(int), side="right") - np.searchsorted(
+        dates, window["school_born_from"].to_numpy(int), side="left"
+    )
+    return float(m), float(inside.mean() / len(dates))
+
+
+def linkage_frame(staged: pd.DataFrame, cutoff: date, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
     """The model's input table for the given staged records (one row per record).
 
+    ``cutoff``: the day before the school year in force opened (``school_birth_window``).
     ``everyone``: all staged rows of the sync, adults included, so that a roster
     member's carers include its household's 配偶 (``household_spouses``)."""
     birth = pd.to_datetime(staged["birth_date"])
@@ -167,5 +222,9 @@ def linkage_frame(staged: pd.DataFrame, everyone: pd.DataFrame | None = None) ->
         index=staged.index,
     )
     out = out.join(_name_parts(staged["name_norm"])).join(_programmes(staged))
+    # Only an undated row's grade is evidence: a dated one is compared on its date.
+    window = school_birth_window(staged, cutoff)
+    window.loc[birth.notna()] = pd.NA
+    out = out.join(window)
     out["carers"] = _carers(staged, household_spouses(everyone) if everyone is not None else None)
     return out[LINKAGE_COLUMNS].reset_index(drop=True)

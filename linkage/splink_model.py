@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 from splink import Linker, SettingsCreator, block_on
 
-from linkage.comparisons import comparisons, prediction_blocking_rules, training_blocking_rules
+from linkage.comparisons import (
+    ModelComparison,
+    SchoolAge,
+    comparisons,
+    prediction_blocking_rules,
+    training_blocking_rules,
+)
 from linkage.config import LinkageConfig
 from warehouse.permissions import spill_folder
 
@@ -77,12 +83,16 @@ def _linker(db_api, frame: pd.DataFrame, model: SettingsCreator | dict[str, Any]
     return Linker(sdf, model, log_level=logging.WARNING)
 
 
-def train(frame: pd.DataFrame, config: LinkageConfig, db_api=None) -> dict[str, Any]:
+def train(
+    frame: pd.DataFrame, config: LinkageConfig, school_age: tuple[float, float], db_api=None
+) -> dict[str, Any]:
     """Estimate the model's parameters from unlabelled records (no truth is used).
 
     λ from deterministic rules, u by seeded random sampling, m by EM sessions that
     each block on one field so the others can be estimated; every step is capped by
     ``max_pairs`` so memory stays bounded (stack.md: uncapped EM reached 18 GB).
+    ``school_age``: m and u of ``SchoolAge.FITS``, counted on the records
+    (``prepare.school_age_rates``): no EM session sees that level.
     """
     db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
     linker = _linker(db_api, frame, settings())
@@ -95,9 +105,23 @@ def train(frame: pd.DataFrame, config: LinkageConfig, db_api=None) -> dict[str, 
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, max_pairs=training["em_max_pairs"]
         )
-    model = floor_probabilities(linker.misc.save_model_to_json(), training["probability_floor"])
+    model = linker.misc.save_model_to_json()
+    _set_two_levels(model, SchoolAge(), SchoolAge.FITS, *school_age)
+    model = floor_probabilities(model, training["probability_floor"])
     check_floor_levels(model, training["probability_floor"])
     return model
+
+
+def _set_two_levels(model: dict[str, Any], comparison: ModelComparison, key: str, m: float, u: float) -> None:
+    """Level ``key`` of a comparison with one other scored level gets m and u, the
+    other their complements; NaN (nothing to count on) leaves training's values."""
+    if np.isnan(m) or np.isnan(u):
+        return
+    ours = next(c for c in model["comparisons"] if c["output_column_name"] == comparison.output_column_name)
+    levels = [lv for lv in ours["comparison_levels"] if not lv.get("is_null_level")]
+    chosen = comparison.position(key)
+    for i, level in enumerate(levels):
+        level["m_probability"], level["u_probability"] = (m, u) if i == chosen else (1 - m, 1 - u)
 
 
 def floor_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from linkage.comparisons import (
     Name,
     Place,
     Programme,
+    SchoolAge,
     Sex,
     comparison_named,
     comparisons,
@@ -66,9 +67,17 @@ BASE: dict[str, object] = {
     "source_system": "education_students",
     "assistance_type": None,
     "insurance_subsidy": None,
+    "school_stage": None,
+    "school_status": None,
+    "grade": None,
 }
+# The day before the school year opened: BORN makes the child 11 then, in year 6 (小学六年级),
+# and a child of year 6 was born after 2013-08-31 and by 2016-08-31 (a year's slack each way).
+CUTOFF = date(2026, 8, 31)
 DIBAO = {"source_system": "civil_affairs_assistance", "assistance_type": "rural_dibao"}
 INSURED = {"source_system": "health_insurance"}
+# A poverty-roster row without a birth date, in primary school.
+POOR = {"source_system": "poverty_households", "birth_date": None, "school_status": "primary"}
 
 
 def _transposed(number: str, i: int) -> str:
@@ -144,6 +153,20 @@ CASES: list[tuple[str, str, dict, dict]] = [
         {**INSURED, "insurance_subsidy": "full_dibao"},
         {**INSURED, "insurance_subsidy": "full_dibao"},
     ),
+    ("school_age", MISSING, {}, {}),
+    ("school_age", MISSING, {}, {**POOR, "grade": None}),
+    ("school_age", MISSING, {**POOR, "grade": 6}, {"birth_date": None}),
+    ("school_age", SchoolAge.FITS, {}, {**POOR, "grade": 6}),
+    ("school_age", SchoolAge.FITS, {**POOR, "grade": 5}, {}),
+    ("school_age", SchoolAge.FITS, {**POOR, "school_status": "junior", "grade": 1}, {}),
+    # The window's edges.
+    ("school_age", SchoolAge.FITS, {**POOR, "grade": 6}, {"birth_date": date(2016, 8, 31)}),
+    ("school_age", DIFFERENT, {**POOR, "grade": 6}, {"birth_date": date(2016, 9, 1)}),
+    ("school_age", SchoolAge.FITS, {**POOR, "grade": 6}, {"birth_date": date(2013, 9, 1)}),
+    ("school_age", DIFFERENT, {**POOR, "grade": 6}, {"birth_date": date(2013, 8, 31)}),
+    # A pupil without a birth date: the roll's own stage and grade.
+    ("school_age", DIFFERENT, {"birth_date": None, "school_stage": "junior", "grade": 3}, {}),
+    ("school_age", DIFFERENT, {}, {**POOR, "school_status": "senior", "grade": 1}),
 ]
 
 
@@ -171,6 +194,9 @@ def _staged_row(record_id: str, fields: dict) -> dict:
         "household_id": None,
         "assistance_type": fields["assistance_type"],
         "insurance_subsidy": fields["insurance_subsidy"],
+        "school_stage": fields["school_stage"],
+        "school_status": fields["school_status"],
+        "grade": fields["grade"],
     }
 
 
@@ -181,7 +207,7 @@ def _case_frame() -> pd.DataFrame:
         rows.append(_staged_row(f"p{i:03d}_l", {**BASE, **left}))
         rows.append(_staged_row(f"p{i:03d}_r", {**BASE, **right}))
     staged = pd.DataFrame(rows)
-    frame = linkage_frame(staged)
+    frame = linkage_frame(staged, CUTOFF)
     return frame.assign(pair=frame["unique_id"].str[:4])
 
 

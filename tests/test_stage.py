@@ -463,6 +463,8 @@ def test_poverty_roster(tmp_path):
     assert staged["household_id"].tolist() == ["poverty_households:5104220001"] * 2
     assert staged["village_kind"].tolist() == ["village", "village"]
     assert staged["school_status"].tolist() == ["not_in_school", "primary"]
+    assert staged["grade"].tolist()[1] == 3  # 小学三年级: linkage reads the child's age from it
+    assert pd.isna(staged["grade"].iloc[0])
     assert staged["health_status"].tolist() == ["chronic", "healthy"]
     assert staged["work_status"].tolist() == ["out_of_province", None]
     assert staged["poverty_household_type"].eq("lifted").all() and staged["insured_flag"].all()

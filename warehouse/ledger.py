@@ -123,3 +123,17 @@ def previous_published(conn: sa.Connection, ref: SyncRef) -> bool:
         {"s": ref.sync_id},
     ).scalar()
     return status == "published"
+
+
+def staged_as_of(conn: sa.Connection) -> date:
+    """The as-of date of the sync whose rows the staged table holds (training and
+    ``childreg explain`` read them after that sync)."""
+    found = conn.execute(
+        sa.text(
+            "SELECT as_of FROM registry.syncs WHERE sync_id ="
+            f" (SELECT max(sync_id) FROM {T.STAGED_RECORDS.qualified_name})"
+        )
+    ).scalar()
+    if found is None:
+        raise SyncFailed("no staged records: run a sync first")
+    return found if isinstance(found, date) else date.fromisoformat(str(found)[:10])

@@ -18,9 +18,10 @@ from linkage.config import load_config
 from linkage.link import STAGED_COLUMNS
 from linkage.prepare import linkage_frame
 from linkage.splink_model import load_model, tf_columns
+from pipelines.steps.linking import school_cutoff
 from warehouse import tables as T
 from warehouse.io import read_frame
-from warehouse.ledger import SyncRef
+from warehouse.ledger import SyncRef, staged_as_of
 
 REVIEW_FOLDER = "review/waterfalls"  # beside the review queue, apart from every department
 
@@ -56,7 +57,9 @@ def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
         columns=STAGED_COLUMNS,
     )
     return linkage_frame(
-        staged.reset_index(drop=True), everyone=pd.concat([staged, everyone], ignore_index=True)
+        staged.reset_index(drop=True),
+        school_cutoff(staged_as_of(conn)),
+        everyone=pd.concat([staged, everyone], ignore_index=True),
     )
 
 
