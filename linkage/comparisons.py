@@ -423,9 +423,10 @@ class SchoolAge(ModelComparison):
             Level(MISSING, WithinLevel(*window, null=True), "缺失 missing"),
             Level(self.FITS, WithinLevel(*window), "出生日期与年级相符 born when a child of the grade is"),
             _different(
-                "The synthetic city puts every pupil in the grade of its age, so EM sees no "
-                "true match here and the level counts against a pair, log2(floor / u); the "
-                "window already allows a year early or late (linkage/config.yaml school_age)."
+                "m is counted on the records, not by EM (prepare.school_age_rates): it sits "
+                "at the floor only when every dated pupil is in the grade of its age, and the "
+                "level then counts against a pair, log2(floor / u); the window already allows "
+                "a year early or late (linkage/config.yaml school_age)."
             ),
         ]
 
