@@ -314,7 +314,7 @@ def link(
     previous: pd.DataFrame,
     decisions: pd.DataFrame,
     known_ids: set[str],
-    school_cutoff: date,
+    as_of: date,
     db_api=None,
     previous_pairs: pd.DataFrame | None = None,
 ) -> Linked:
@@ -323,7 +323,7 @@ def link(
     ``load_staged`` returns the staged rows (``STAGED_COLUMNS``); they are loaded here so
     that linkage can let go of the columns it has used before scoring.
 
-    ``school_cutoff``: the day before the school year in force opened
+    ``as_of``: the sync's date, which a school grade is read at
     (``prepare.school_birth_window``). ``previous``: record_key → child_id of the last published sync; ``decisions``:
     reviewed pairs (record_key_l, record_key_r, decision) applied as must/cannot links;
     ``previous_pairs``: the last sync's scored pairs (with record keys). When the share
@@ -334,7 +334,7 @@ def link(
     clock = _Clock()
     staged = load_staged()
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
-    frame = prepare.linkage_frame(candidates, school_cutoff, everyone=staged)
+    frame = prepare.linkage_frame(candidates, as_of, everyone=staged)
     roles = role_weights(candidates, child_share(staged))
     prior = sync_prior(frame["id_valid"], config.training["prior_recall"])
     if prior is not None:

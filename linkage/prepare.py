@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.config import load_config
+from values.dates import school_year_cutoff
 from values.names import folded_pinyin, split_name
 
 LINKAGE_COLUMNS = [
@@ -145,14 +146,16 @@ def _programmes(staged: pd.DataFrame) -> pd.DataFrame:
     return out.astype(object).where(out.notna(), None)
 
 
-def school_birth_window(staged: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+def school_birth_window(staged: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """The days (since 1970) a child was born between, by the school stage and grade a
-    row names (``comparisons.SchoolAge``); NA where it names none.
+    row names at ``as_of`` (``comparisons.SchoolAge``); NA where it names none.
 
-    ``cutoff`` is the day before the school year in force opened (``policy.ages``):
-    a child in year n of schooling was ``entry_age + n - 1`` then, give or take
-    ``slack_years`` (``linkage/config.yaml`` school_age)."""
+    A child in year n of schooling was ``entry_age + n - 1`` on the day before the
+    school year in force opened, give or take ``slack_years`` (``linkage/config.yaml``
+    school_age)."""
     settings = load_config().school_age
+    opens = settings["school_year_opens"]
+    cutoff = school_year_cutoff(as_of, (opens["month"], opens["day"]))
     stage = staged["school_stage"].where(staged["school_stage"].notna(), staged["school_status"])
     years = stage.map(settings["years_before_stage"]) + pd.to_numeric(staged["grade"])
     oldest = settings["entry_age"] + settings["slack_years"]
@@ -170,7 +173,7 @@ def school_birth_window(staged: pd.DataFrame, cutoff: date) -> pd.DataFrame:
     )
 
 
-def school_age_rates(staged: pd.DataFrame, cutoff: date) -> tuple[float, float]:
+def school_age_rates(staged: pd.DataFrame, as_of: date) -> tuple[float, float]:
     """How often a birth date falls in a grade's window: on the rows that carry both (a
     pupil's, a dated roster row's: the m of ``SchoolAge.FITS``), and for a graded row
     against any dated record (its u).
@@ -178,7 +181,7 @@ def school_age_rates(staged: pd.DataFrame, cutoff: date) -> tuple[float, float]:
     EM cannot see the level: its sessions block on birth dates, and an undated graded
     row is too rare for random sampling to meet. Counting the rule on the rows that
     hold both sides of it needs no truth either."""
-    window = school_birth_window(staged, cutoff).dropna()
+    window = school_birth_window(staged, as_of).dropna()
     born = (pd.to_datetime(staged["birth_date"]) - _EPOCH).dt.days.dropna()
     if window.empty or born.empty:
         return math.nan, math.nan
@@ -191,10 +194,10 @@ def school_age_rates(staged: pd.DataFrame, cutoff: date) -> tuple[float, float]:
     return float(m), float(inside.mean() / len(dates))
 
 
-def linkage_frame(staged: pd.DataFrame, cutoff: date, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
+def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
     """The model's input table for the given staged records (one row per record).
 
-    ``cutoff``: the day before the school year in force opened (``school_birth_window``).
+    ``as_of``: the sync's date, which a school grade is read at (``school_birth_window``).
     ``everyone``: all staged rows of the sync, adults included, so that a roster
     member's carers include its household's 配偶 (``household_spouses``)."""
     birth = pd.to_datetime(staged["birth_date"])
@@ -223,7 +226,7 @@ def linkage_frame(staged: pd.DataFrame, cutoff: date, everyone: pd.DataFrame | N
     )
     out = out.join(_name_parts(staged["name_norm"])).join(_programmes(staged))
     # Only an undated row's grade is evidence: a dated one is compared on its date.
-    window = school_birth_window(staged, cutoff)
+    window = school_birth_window(staged, as_of)
     window.loc[birth.notna()] = pd.NA
     out = out.join(window)
     out["carers"] = _carers(staged, household_spouses(everyone) if everyone is not None else None)

@@ -6,7 +6,7 @@ birthday has not come while (month, day) is still before (2, 29).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pandas as pd
 
@@ -17,11 +17,3 @@ def whole_years(birth_dates: pd.Series, at: date) -> pd.Series:
     before_birthday = (at.month * 100 + at.day) < (born.dt.month * 100 + born.dt.day)
     years = at.year - born.dt.year - before_birthday.astype(int)
     return years.where(born.notna()).astype("Int64")
-
-
-def school_year_cutoff(as_of: date, start: tuple[int, int]) -> date:
-    """The day before the school year in force at ``as_of`` opened (31 August when it opens 1 September)."""
-    opened = date(as_of.year, *start)
-    if as_of < opened:
-        opened = date(as_of.year - 1, *start)
-    return opened - timedelta(days=1)

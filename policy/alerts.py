@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from policy import evidence
-from policy.ages import school_year_cutoff, whole_years
+from policy.ages import whole_years
 from policy.categories import ledger_labels, membership
 from policy.entitlements import Assessment
 from policy.extracts import Extracts
 from policy.ruleset import ALERT_CODES, Rules
 from policy.sources import EDUCATION, HEALTH, LEDGER, POVERTY
+from values.dates import school_year_cutoff
 
 KEYS = ["child_id", "alert"]
 ALERT_COLUMNS = [

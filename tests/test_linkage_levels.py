@@ -71,9 +71,10 @@ BASE: dict[str, object] = {
     "school_status": None,
     "grade": None,
 }
-# The day before the school year opened: BORN makes the child 11 then, in year 6 (小学六年级),
-# and a child of year 6 was born after 2013-08-31 and by 2016-08-31 (a year's slack each way).
-CUTOFF = date(2026, 8, 31)
+# The sync's date. On 31 August 2026, the day before its school year opened, BORN makes the
+# child 11, in year 6 (小学六年级), and a child of year 6 was born after 2013-08-31 and by
+# 2016-08-31 (a year's slack each way).
+AS_OF = date(2026, 11, 30)
 DIBAO = {"source_system": "civil_affairs_assistance", "assistance_type": "rural_dibao"}
 INSURED = {"source_system": "health_insurance"}
 # A poverty-roster row without a birth date, in primary school.
@@ -207,7 +208,7 @@ def _case_frame() -> pd.DataFrame:
         rows.append(_staged_row(f"p{i:03d}_l", {**BASE, **left}))
         rows.append(_staged_row(f"p{i:03d}_r", {**BASE, **right}))
     staged = pd.DataFrame(rows)
-    frame = linkage_frame(staged, CUTOFF)
+    frame = linkage_frame(staged, AS_OF)
     return frame.assign(pair=frame["unique_id"].str[:4])
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 from linkage.prepare import linkage_frame, school_age_rates, school_birth_window
 from values.names import folded_pinyin
 
-CUTOFF = date(2026, 8, 31)  # the day before the school year opened
+AS_OF = date(2026, 11, 30)  # its school year opened on 1 September 2026
 
 
 def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
@@ -51,15 +51,15 @@ def _folded(name: str) -> str:
 def test_a_roster_member_has_the_head_and_the_heads_spouse_as_carers():
     everyone = _roster([("h", "王大", "head"), ("s", "李芳", "spouse"), ("g", "王小", "grandson")])
     child = everyone.loc[everyone["relationship"] == "grandson"].reset_index(drop=True)
-    frame = linkage_frame(child, CUTOFF, everyone=everyone)
+    frame = linkage_frame(child, AS_OF, everyone=everyone)
     assert frame.loc[0, "carers"] == sorted({_folded("王大"), _folded("李芳")})
     # Without the household's other rows only the head is known.
-    assert linkage_frame(child, CUTOFF).loc[0, "carers"] == [_folded("王大")]
+    assert linkage_frame(child, AS_OF).loc[0, "carers"] == [_folded("王大")]
 
 
 def test_head_and_spouse_are_not_each_others_carers():
     everyone = _roster([("h", "王大", "head"), ("s", "李芳", "spouse")])
-    frame = linkage_frame(everyone, CUTOFF, everyone=everyone).set_index("unique_id")
+    frame = linkage_frame(everyone, AS_OF, everyone=everyone).set_index("unique_id")
     assert frame.loc["h", "carers"] == []
     assert frame.loc["s", "carers"] == [_folded("王大")]
 
@@ -70,7 +70,7 @@ def test_name_parts_and_carers_fold_syllable_by_syllable():
     rows = _roster([("a", "李星娥", "granddaughter")]).assign(
         name_pinyin_folded=["nixine"], guardian_name=["刘星"], head_name=[None]
     )
-    frame = linkage_frame(rows, CUTOFF).iloc[0]
+    frame = linkage_frame(rows, AS_OF).iloc[0]
     assert (frame["surname_folded"], frame["given_folded"], frame["given_first_folded"]) == (
         "ni",
         "xine",
@@ -85,18 +85,19 @@ def _days(day: str) -> int:
 
 
 def test_a_grade_gives_the_birth_dates_of_its_school_age():
-    """小学一年级 on 31 August 2026: six then, born 2019-09 … 2020-08, a year's slack each
-    way; 七年级 is year 7. Only an undated row's window reaches the model."""
+    """小学一年级 in the school year opened 1 September 2026: six on 31 August, born
+    2019-09 … 2020-08, a year's slack each way; 七年级 is year 7. Only an undated row's
+    window reaches the model."""
     rows = _roster([(k, "王小", "grandson") for k in "abcd"]).assign(
         school_status=["primary", "junior", "primary", "primary"],
         grade=[1, 1, None, 1],
         birth_date=pd.to_datetime([None, None, None, "2020-01-01"]),
     )
-    window = school_birth_window(rows, CUTOFF)
+    window = school_birth_window(rows, AS_OF)
     assert window.loc[0].tolist() == [_days("2018-09-01"), _days("2021-08-31")]
     assert window.loc[1].tolist() == [_days("2012-09-01"), _days("2015-08-31")]
     assert window.loc[2].isna().all()
-    frame = linkage_frame(rows, CUTOFF)
+    frame = linkage_frame(rows, AS_OF)
     assert frame.loc[0, "school_born_from"] == _days("2018-09-01")
     assert frame.loc[3, ["school_born_from", "school_born_to"]].isna().all()
 
@@ -109,6 +110,6 @@ def test_school_age_rates_count_the_rule_on_rows_that_hold_both_sides():
         grade=[1, 1, None, None],
         birth_date=pd.to_datetime(["2020-01-01", "2010-01-01", "2005-01-01", "2019-01-01"]),
     )
-    m, u = school_age_rates(rows, CUTOFF)
+    m, u = school_age_rates(rows, AS_OF)
     assert m == 0.5
     assert u == 0.5  # 2020-01-01 and 2019-01-01 fall in 2018-09-01 … 2021-08-31, of four

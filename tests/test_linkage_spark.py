@@ -47,7 +47,7 @@ def _link(staged: pd.DataFrame, db_api=None):
         previous=pd.DataFrame(columns=["record_key", "child_id"]),
         decisions=pd.DataFrame(columns=["record_key_l", "record_key_r", "decision", "pair_id"]),
         known_ids=set(),
-        school_cutoff=date(2026, 8, 31),
+        as_of=date(2026, 11, 30),
         db_api=db_api,
     )
 

@@ -5,7 +5,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from policy.ages import school_year_cutoff, whole_years
+from policy.ages import whole_years
+from values.dates import school_year_cutoff
 
 
 @pytest.mark.parametrize(

@@ -79,3 +79,11 @@ def _plausible(value: date) -> date | None:
 
 
 # ---------------------------------------------------------------- coded person fields
+
+
+def school_year_cutoff(as_of: date, start: tuple[int, int]) -> date:
+    """The day before the school year in force at ``as_of`` opened (31 August when it opens 1 September)."""
+    opened = date(as_of.year, *start)
+    if as_of < opened:
+        opened = date(as_of.year - 1, *start)
+    return opened - timedelta(days=1)

@@ -18,7 +18,6 @@ from linkage.config import load_config
 from linkage.link import STAGED_COLUMNS
 from linkage.prepare import linkage_frame
 from linkage.splink_model import load_model, tf_columns
-from pipelines.steps.linking import school_cutoff
 from warehouse import tables as T
 from warehouse.io import read_frame
 from warehouse.ledger import SyncRef, staged_as_of
@@ -58,7 +57,7 @@ def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
     )
     return linkage_frame(
         staged.reset_index(drop=True),
-        school_cutoff(staged_as_of(conn)),
+        staged_as_of(conn),
         everyone=pd.concat([staged, everyone], ignore_index=True),
     )
 

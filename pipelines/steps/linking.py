@@ -4,7 +4,6 @@ records, review pairs, lineage); and re-training the model."""
 from __future__ import annotations
 
 import logging
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -16,8 +15,6 @@ from linkage.link import STAGED_COLUMNS, link
 from linkage.prepare import linkage_frame, school_age_rates
 from linkage.splink_model import load_model, save_model, train
 from pipelines.memory import release_memory
-from policy import load_rules
-from policy.ages import school_year_cutoff
 from reports import DroppedDecisions, dropped_decisions
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame, replace_frame
@@ -28,12 +25,6 @@ from warehouse.review_key import review_key
 from warehouse.schema import BUILD_SCHEMA
 
 log = logging.getLogger(__name__)
-
-
-def school_cutoff(as_of: date) -> date:
-    """The day before the school year in force at ``as_of`` opened, by the rules in force
-    then: linkage reads a child's age from a school grade against it."""
-    return school_year_cutoff(as_of, load_rules(as_of).school_year_start)
 
 
 def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api=None) -> dict[str, int]:
@@ -66,7 +57,7 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
         previous.drop_duplicates("record_key"),
         decisions,
         set(old_children["child_id"]) | set(lineage_ids),
-        school_cutoff(ref.as_of),
+        ref.as_of,
         db_api=db_api,
         previous_pairs=previous_pairs,
     )
@@ -138,12 +129,12 @@ def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
     config = load_config()
     with engine.connect() as conn:
         staged = read_frame(conn, T.STAGED_RECORDS)
-        cutoff = school_cutoff(staged_as_of(conn))
+        as_of = staged_as_of(conn)
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     if candidates.empty:
         raise SyncFailed("no staged records to train on: run a sync first")
-    frame = linkage_frame(candidates, cutoff, everyone=staged)
-    model = train(frame, config, school_age_rates(candidates, cutoff), db_api=db_api)
+    frame = linkage_frame(candidates, as_of, everyone=staged)
+    model = train(frame, config, school_age_rates(candidates, as_of), db_api=db_api)
     path = out or config.model_file
     save_model(model, path)
     # Splink's match-weights and m/u charts of the model, beside it (opens offline).
