@@ -108,6 +108,7 @@ columns:
         ("a: {parser: text, aliases: [甲]}\n  b: {parser: text, aliases: [甲]}", "names both"),
         ("a: {parser: telepathy, aliases: [甲]}", "unknown parser"),
         ("a: {parser: code, values: nowhere, aliases: [甲]}", "unknown vocabulary"),
+        ("a: {parser: code, values: sex, also: {b: nowhere}, aliases: [甲]}", "unknown vocabulary"),
         ("a: {parser: text, aliases: [NO]}", "quoted strings"),
     ],
 )
