@@ -7,6 +7,7 @@ default, ``SparkAPI`` for a province); the model file is the same for both.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import logging
 from collections.abc import Iterator
@@ -206,6 +207,12 @@ def check_floor_levels(model: dict[str, Any], floor: float) -> list[FloorLevel]:
             f"linkage.comparisons: {', '.join(unexplained)}"
         )
     return found
+
+
+def model_fingerprint(model: dict[str, Any]) -> str:
+    """A short hash of the model's content: pairs a sync keeps from the last one must
+    have been scored by the same model (a retrained or upgraded one rescores them)."""
+    return hashlib.sha256(json.dumps(model, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def save_model(model: dict[str, Any], path: Path) -> None:

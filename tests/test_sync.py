@@ -190,6 +190,24 @@ def test_incremental_sync_gives_the_ids_of_a_full_sync(city, first_sync, tmp_pat
     assert (both["child_id_inc"] == both["child_id_full"]).mean() >= 0.999
 
 
+def test_pairs_scored_by_another_model_are_scored_again(city, first_sync, tmp_path):
+    """After a retrained or upgraded model, a sync that would link incrementally links
+    in full: the last sync's pairs are kept only if its model scored them."""
+    url, _ = first_sync
+    drift_inbox(city, tmp_path / "inbox", share=0.05, seed=4)
+    copy = tmp_path / "w.duckdb"
+    shutil.copy(url.removeprefix("duckdb:///"), copy)
+    url2 = f"duckdb:///{copy}"
+    model = _table(url2, T.SYNCS)["linkage_model"].iloc[-1]
+    assert isinstance(model, str) and model
+    with make_engine(url2).begin() as conn:
+        conn.execute(sa.text("UPDATE registry.syncs SET linkage_model = 'an older model'"))
+    assert run_sync(tmp_path / "inbox", AS_OF, url2, tmp_path / "exports") == 0
+    syncs = _table(url2, T.SYNCS)
+    assert syncs["linkage_mode"].iloc[-1].startswith("full")
+    assert syncs["linkage_model"].iloc[-1] == model
+
+
 def test_review_decisions_dropped_back_are_applied_and_never_asked_again(city, first_sync, tmp_path):
     """Issue 3: the clerical review round trip, through the workbook and two syncs."""
     from openpyxl import load_workbook

@@ -115,14 +115,16 @@ def source_counts(conn: sa.Connection, ref: SyncRef) -> dict:
     return json.loads(raw) if raw else {}
 
 
-def previous_published(conn: sa.Connection, ref: SyncRef) -> bool:
-    """Whether the sync before this one published, so that ``work.*`` still holds what
-    the last published sync left there (a failed sync may have overwritten it)."""
-    status = conn.execute(
-        sa.text("SELECT status FROM registry.syncs WHERE sync_id < :s ORDER BY sync_id DESC LIMIT 1"),
+def previous_pairs_model(conn: sa.Connection, ref: SyncRef) -> str | None:
+    """The linkage model the sync before this one scored ``work.pairs`` with, if that
+    sync published; None if it did not (a failed sync may have overwritten ``work.*``)."""
+    row = conn.execute(
+        sa.text(
+            "SELECT status, linkage_model FROM registry.syncs WHERE sync_id < :s ORDER BY sync_id DESC LIMIT 1"
+        ),
         {"s": ref.sync_id},
-    ).scalar()
-    return status == "published"
+    ).first()
+    return row.linkage_model if row is not None and row.status == "published" else None
 
 
 def staged_as_of(conn: sa.Connection) -> date:

@@ -268,6 +268,11 @@ SYNCS = Table(
         ("status", STR, "running / published / failed"),
         ("linkage_mode", STR, "full / incremental, and the share of new records that decided it"),
         (
+            "linkage_model",
+            STR,
+            "fingerprint of the linkage model the sync scored with: pairs scored by another are scored again",
+        ),
+        (
             "sources",
             JSON,
             "per source: files, missing, rows_read, rows_staged, rows_quarantined, rows_layout,"

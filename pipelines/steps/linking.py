@@ -13,12 +13,12 @@ from linkage.config import load_config
 from linkage.explain import write_model_charts
 from linkage.link import STAGED_COLUMNS, link
 from linkage.prepare import linkage_frame, school_age_rates
-from linkage.splink_model import load_model, save_model, train
+from linkage.splink_model import load_model, model_fingerprint, save_model, train
 from pipelines.memory import release_memory
 from reports import DroppedDecisions, dropped_decisions
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame, replace_frame
-from warehouse.ledger import SyncFailed, SyncRef, previous_published, staged_as_of, update_sync
+from warehouse.ledger import SyncFailed, SyncRef, previous_pairs_model, staged_as_of, update_sync
 from warehouse.moves import fill_source_columns, insert_adult_records
 from warehouse.publish import carry_forward
 from warehouse.review_key import review_key
@@ -36,12 +36,15 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
     """
     release_memory()
     config = load_config()
+    model = load_model(config.model_file)
+    fingerprint = model_fingerprint(model)
     with engine.connect() as conn:
         previous = read_frame(conn, T.CHILD_RECORDS, columns=["record_key", "child_id"])
         old_children = read_frame(conn, T.CHILDREN, columns=["child_id", "first_seen_sync"])
         lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE, columns=["old_child_id"])["old_child_id"]
         decisions = read_frame(conn, T.REVIEW_DECISIONS)
-        previous_pairs = read_frame(conn, T.PAIRS) if previous_published(conn, ref) else None
+        reusable = previous_pairs_model(conn, ref) == fingerprint
+        previous_pairs = read_frame(conn, T.PAIRS) if reusable else None
     dropped = _dropped(engine, inbox, decisions)
     new = dropped.decisions.reindex(columns=T.REVIEW_DECISIONS.column_names).assign(sync_id=ref.sync_id)
     decisions = pd.concat([decisions.loc[~decisions["pair_id"].isin(new["pair_id"])], new], ignore_index=True)
@@ -52,7 +55,7 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
 
     linked = link(
         load_staged,
-        load_model(config.model_file),
+        model,
         config,
         previous.drop_duplicates("record_key"),
         decisions,
@@ -89,7 +92,7 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
         fill_source_columns(conn)
         n_adults = insert_adult_records(conn)
         insert_frame(conn, T.REVIEW_PAIRS, linked.review.assign(sync_id=ref.sync_id), schema=BUILD_SCHEMA)
-        update_sync(conn, ref, linkage_mode=linked.mode)
+        update_sync(conn, ref, linkage_mode=linked.mode, linkage_model=fingerprint)
     log.info("sync %s: linkage %s", ref.sync_id, linked.mode)
     return {
         "children": len(children),
