@@ -324,9 +324,10 @@ def link(
     that linkage can let go of the columns it has used before scoring.
 
     ``as_of``: the sync's date, which a school grade is read at
-    (``prepare.school_birth_window``). ``previous``: record_key → child_id of the last published sync; ``decisions``:
-    reviewed pairs (record_key_l, record_key_r, decision) applied as must/cannot links;
-    ``previous_pairs``: the last sync's scored pairs (with record keys). When the share
+    (``prepare.school_birth_window``). ``previous``: record_key → child_id of the last
+    published sync; ``decisions``: reviewed pairs (record_key_l, record_key_r, decision)
+    applied as must/cannot links; ``previous_pairs``: the last sync's scored pairs (with
+    record keys), scored by this model (``pipelines.steps.linking``). When the share
     of records the last sync did not hold is at most ``incremental_max_share``, only
     pairs involving them are scored and the rest are taken from ``previous_pairs``;
     clustering and ids then run over everything, as in a full run.
