@@ -41,7 +41,7 @@ def parent_facts(extracts: Extracts, rules: Rules) -> pd.DataFrame:
     adults = _roster_adults(extracts, rules)
     facts = pd.concat([_ledger_facts(extracts, rules), _roster_facts(adults, rules)], ignore_index=True)
     links, one = _links(extracts, adults, rules)
-    facts = facts.assign(person=facts["person"].replace(one))
+    facts = facts.assign(person=_as_one(facts["person"], one))
     return links.merge(facts, on="person").drop(columns="person").drop_duplicates()
 
 
@@ -49,7 +49,7 @@ def _links(extracts: Extracts, adults: pd.DataFrame, rules: Rules) -> tuple[pd.D
     """The links, and the person keys that :func:`_one_person` merges."""
     named = pd.concat([_ledger_links(extracts), _roster_links(extracts, adults, rules)], ignore_index=True)
     one = _one_person(named)
-    links = named.assign(person=named["person"].replace(one))[["child_id", "slot", "person"]]
+    links = named.assign(person=_as_one(named["person"], one))[["child_id", "slot", "person"]]
     return links.drop_duplicates(), one
 
 
@@ -61,14 +61,24 @@ def _one_person(links: pd.DataFrame) -> dict[str, str]:
     household are two keys, so a status on a sibling's ledger row would not reach a child
     known only from the roster. Two different valid numbers stay two persons."""
     rows = links.assign(name=links["name"].map(name_norm, na_action="ignore")).dropna(subset=["name"])
+    rows = rows.drop_duplicates(["child_id", "slot", "name", "person"])
+    # Only slots named by two or more keys: at a million children a groupby over every
+    # slot, in Python, took minutes.
+    rows = rows[rows.duplicated(["child_id", "slot", "name"], keep=False)]
     one: dict[str, str] = {}
-    for persons in rows.groupby(["child_id", "slot", "name"])["person"].unique():
-        if len(persons) < 2 or sum(p.startswith("id:") for p in persons) > 1:
+    for persons in rows.groupby(["child_id", "slot", "name"])["person"].agg(list):
+        if sum(p.startswith("id:") for p in persons) > 1:
             continue
         roots = sorted({_root(one, p) for p in persons})
         for root in roots[1:]:
             one[root] = roots[0]
     return {person: _root(one, person) for person in one}
+
+
+def _as_one(persons: pd.Series, one: dict[str, str]) -> pd.Series:
+    """Each person key as the one :func:`_one_person` merged it into (a lookup: pandas'
+    ``replace`` with a dict of many keys grew with keys times rows)."""
+    return persons.map(one).fillna(persons)
 
 
 def _root(one: dict[str, str], person: str) -> str:
