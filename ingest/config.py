@@ -19,6 +19,7 @@ import yaml
 from ingest.parsers import PARSERS, VOCABULARY_PARSERS
 from values.cells import normalise_label, strip_parenthetical
 from values.reference import reference
+from warehouse.tables import PERSON
 
 # Parsers whose columns identify a person: a row with any of them filled is a data row.
 IDENTIFYING_PARSERS = frozenset({"name", "id", "certificate", "student_number"})
@@ -126,6 +127,10 @@ def _check_column(spec: ColumnSpec) -> None:
     for vocabulary in (*spec.by_stage.values(), *spec.also.values()):
         if vocabulary not in vocabularies:
             raise ValueError(f"mapping column {spec.field}: unknown vocabulary {vocabulary!r}")
+    staged = {c.name for c in PERSON}
+    for target in spec.also:
+        if target not in staged:
+            raise ValueError(f"mapping column {spec.field}: also fills {target!r}, not a staged column")
     bad = [a for a in spec.aliases if not isinstance(a, str)]
     if bad:
         raise ValueError(f"mapping column {spec.field}: aliases must be quoted strings, got {bad!r}")

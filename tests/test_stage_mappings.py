@@ -108,7 +108,8 @@ columns:
         ("a: {parser: text, aliases: [甲]}\n  b: {parser: text, aliases: [甲]}", "names both"),
         ("a: {parser: telepathy, aliases: [甲]}", "unknown parser"),
         ("a: {parser: code, values: nowhere, aliases: [甲]}", "unknown vocabulary"),
-        ("a: {parser: code, values: sex, also: {b: nowhere}, aliases: [甲]}", "unknown vocabulary"),
+        ("a: {parser: code, values: sex, also: {grade: nowhere}, aliases: [甲]}", "unknown vocabulary"),
+        ("a: {parser: code, values: sex, also: {gradez: sex}, aliases: [甲]}", "not a staged column"),
         ("a: {parser: text, aliases: [NO]}", "quoted strings"),
     ],
 )
