@@ -24,6 +24,8 @@ from warehouse.tables import PERSON
 # Parsers whose columns identify a person: a row with any of them filled is a data row.
 IDENTIFYING_PARSERS = frozenset({"name", "id", "certificate", "student_number"})
 POPULATIONS = frozenset({"ledger", "roster", "children"})
+# The columns a staged row keeps: what a mapping's ``also`` may fill.
+_STAGED = frozenset(c.name for c in PERSON)
 
 
 @cache
@@ -127,9 +129,8 @@ def _check_column(spec: ColumnSpec) -> None:
     for vocabulary in (*spec.by_stage.values(), *spec.also.values()):
         if vocabulary not in vocabularies:
             raise ValueError(f"mapping column {spec.field}: unknown vocabulary {vocabulary!r}")
-    staged = {c.name for c in PERSON}
     for target in spec.also:
-        if target not in staged:
+        if target not in _STAGED:
             raise ValueError(f"mapping column {spec.field}: also fills {target!r}, not a staged column")
     bad = [a for a in spec.aliases if not isinstance(a, str)]
     if bad:

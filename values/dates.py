@@ -78,9 +78,6 @@ def _plausible(value: date) -> date | None:
     return value if FIRST_YEAR <= value.year <= LAST_YEAR else None
 
 
-# ---------------------------------------------------------------- coded person fields
-
-
 def school_year_cutoff(as_of: date, start: tuple[int, int]) -> date:
     """The day before the school year in force at ``as_of`` opened (31 August when it opens 1 September)."""
     opened = date(as_of.year, *start)
