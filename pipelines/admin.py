@@ -13,11 +13,11 @@ def evaluate(truth: Path, warehouse: str | None) -> dict:
     from warehouse import tables as T
     from warehouse.engine import make_engine
     from warehouse.io import read_frame
-    from warehouse.restricted import with_restricted
+    from warehouse.restricted import read_whole, with_restricted
 
     with make_engine(warehouse).connect() as conn:
         staged = read_frame(conn, T.STAGED_RECORDS)
-        child_records = read_frame(conn, T.CHILD_RECORDS)
+        child_records = read_whole(conn, T.CHILD_RECORDS)
         categories = read_frame(conn, T.CHILD_CATEGORIES)
         alerts = read_frame(conn, T.GAP_ALERTS)
         alerts, categories = with_restricted(conn, alerts, categories)  # hiv, serious_illness

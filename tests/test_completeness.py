@@ -30,6 +30,7 @@ from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
 from warehouse.io import read_frame
+from warehouse.restricted import read_whole
 
 AS_OF = date(2026, 11, 30)
 EDU, INSURANCE = "education_students", "health_insurance"
@@ -189,7 +190,7 @@ def test_the_rules_file_names_every_source_an_alert_reads(first_sync):
         children = read_frame(conn, T.CHILDREN, columns=CHILD_COLUMNS)
         columns = [c for c in RECORD_COLUMNS if c in T.STAGED_RECORDS.column_names]
         records = read_frame(conn, T.STAGED_RECORDS, columns=columns)
-        links = read_frame(conn, T.CHILD_RECORDS, columns=["record_id", "child_id"])
+        links = read_whole(conn, T.CHILD_RECORDS, columns=["record_id", "child_id"])
     records["child_id"] = records["record_id"].map(links.set_index("record_id")["child_id"])
     full = apply_policy(children, records, AS_OF, rules).alerts
     raised = set(zip(full["child_id"], full["alert"], strict=True))

@@ -26,7 +26,7 @@ from policy import load_rules
 from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
-from warehouse.io import read_frame
+from warehouse.restricted import read_whole
 
 pytestmark = pytest.mark.skipif(
     not POSTGRES_URL, reason="CHILDREG_TEST_POSTGRES_URL not set (.ci/run starts PostgreSQL)"
@@ -41,7 +41,7 @@ KEY = "row_no"
 def _table(url: str, table: T.Table) -> pd.DataFrame:
     engine = make_engine(url)
     with engine.connect() as conn:
-        frame = read_frame(conn, table)
+        frame = read_whole(conn, table)
     engine.dispose()
     return frame
 

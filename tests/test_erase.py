@@ -114,15 +114,17 @@ def _exports_holding(folder: Path, needle: str) -> list[str]:
 
 
 def _chosen_child(url: str) -> dict:
-    """A child with an identity number, records in two extracts and an open alert."""
+    """A child with an identity number, records in two extracts and an open alert; one with
+    a record of the restricted register (kept in restricted's twin tables) first."""
     engine = make_engine(url)
     with engine.connect() as conn:
         row = conn.execute(
             sa.text(
-                "SELECT c.child_id, c.id_number, c.n_records FROM registry.children c "
+                "SELECT c.child_id, c.id_number, c.n_records, EXISTS (SELECT 1 FROM restricted.child_records r "
+                "WHERE r.child_id = c.child_id) AS on_register FROM registry.children c "
                 "WHERE c.id_number IS NOT NULL AND c.n_records >= 2 AND EXISTS (SELECT 1 FROM "
                 "registry.gap_alerts a WHERE a.child_id = c.child_id AND a.status = 'open') "
-                "ORDER BY c.n_records DESC, c.child_id LIMIT 1"
+                "ORDER BY on_register DESC, c.n_records DESC, c.child_id LIMIT 1"
             )
         ).one()
     engine.dispose()
@@ -132,6 +134,7 @@ def _chosen_child(url: str) -> dict:
 def test_erased_child_is_in_no_table_and_no_export_and_stays_out(synced, capsys):
     url = f"duckdb:///{synced}/w.duckdb"
     child = _chosen_child(url)
+    assert child["on_register"], "the city should hold such a child with a health_conditions row"
     assert _tables_holding(url, child["id_number"]) and _exports_holding(
         synced / "exports", child["id_number"]
     )

@@ -28,7 +28,7 @@ from policy.near_miss import near_misses
 from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
-from warehouse.io import read_frame
+from warehouse.restricted import read_whole
 
 AS_OF = date(2026, 11, 30)
 EDU = "education_students"
@@ -92,7 +92,7 @@ def near_miss_sync(tmp_path_factory) -> tuple[Path, str, Path, str]:
 
 def _table(url: str, table: T.Table) -> pd.DataFrame:
     with make_engine(url).connect() as conn:
-        return read_frame(conn, table)
+        return read_whole(conn, table)
 
 
 def _held(url: str, record_id: str) -> tuple[pd.Series, str]:

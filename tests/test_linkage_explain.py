@@ -20,7 +20,7 @@ from pipelines.steps.explaining import REVIEW_FOLDER
 from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
-from warehouse.io import read_frame
+from warehouse.restricted import read_whole
 
 AS_OF = date(2026, 11, 30)
 # A resource the browser would fetch: a script, style, image or frame from the web.
@@ -84,8 +84,8 @@ def test_a_sync_writes_review_waterfalls_and_explain_writes_a_childs(tmp_path):
     url = f"duckdb:///{tmp_path}/w.duckdb"
     assert run_sync(tmp_path / "city" / "inbox", AS_OF, url, tmp_path / "exports") == 0
     with make_engine(url).connect() as conn:
-        queue = read_frame(conn, T.REVIEW_PAIRS)
-        records = read_frame(conn, T.CHILD_RECORDS)
+        queue = read_whole(conn, T.REVIEW_PAIRS)
+        records = read_whole(conn, T.CHILD_RECORDS)
     pages = sorted((tmp_path / "exports" / AS_OF.isoformat() / REVIEW_FOLDER).glob("*.html"))
     assert len(queue), "the city should leave a pair to review, or this test proves nothing"
     assert len(pages) == -(-len(queue) // explain.PAIRS_PER_PAGE)

@@ -28,7 +28,7 @@ from reports.review_sign import SIGNED, sign
 from synth import write_city
 from warehouse import tables as T
 from warehouse.engine import make_engine
-from warehouse.io import read_frame
+from warehouse.restricted import read_whole
 
 AS_OF = date(2026, 11, 30)
 BOOK = Path(AS_OF.isoformat()) / "review" / "review_queue.xlsx"
@@ -48,7 +48,7 @@ def synced(tmp_path_factory) -> tuple[Path, str, Path]:
 
 def _table(url: str, table: T.Table) -> pd.DataFrame:
     with make_engine(url).connect() as conn:
-        return read_frame(conn, table)
+        return read_whole(conn, table)
 
 
 def _sheet(path: Path) -> tuple[list[str], list[dict]]:

@@ -131,6 +131,23 @@ def test_restricted_facts_leave_the_registry_and_work_is_emptied(synced):
     engine.dispose()
 
 
+def test_no_registry_row_names_a_record_of_the_restricted_register(synced):
+    """A child's row from health_conditions, or a review pair naming one, tells whoever reads
+    it that the child is on the register: those rows live in restricted's twin tables."""
+    engine = make_engine(f"duckdb:///{synced}/w.duckdb")
+    with engine.connect() as conn:
+        for table, cells in _texts(conn).items():
+            named = sum(c.startswith("health_conditions:") for c in cells)
+            assert named == 0, f"registry.{table} names {named} health_conditions records"
+        registry = "SELECT count(*) FROM registry.child_records WHERE source_system = 'health_conditions'"
+        assert conn.execute(sa.text(registry)).scalar() == 0
+        twin = conn.execute(sa.text("SELECT DISTINCT source_system FROM restricted.child_records")).scalars()
+        assert list(twin) == ["health_conditions"]
+        pairs = conn.execute(sa.text("SELECT record_id_l, record_id_r FROM restricted.review_pairs")).all()
+        assert all(any(r.startswith("health_conditions:") for r in pair) for pair in pairs)
+    engine.dispose()
+
+
 def test_retention_prunes_old_quarantined_rows_closed_evidence_and_export_folders(city, synced, tmp_path):
     """Age a copy of the warehouse by three years, then sync again as of today."""
     shutil.copy(synced / "w.duckdb", tmp_path / "w.duckdb")

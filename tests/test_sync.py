@@ -27,6 +27,7 @@ from synth.drift import drift_inbox
 from warehouse import tables as T
 from warehouse.engine import make_engine
 from warehouse.io import read_frame
+from warehouse.restricted import read_whole
 
 AS_OF = date(2026, 11, 30)
 KEY = ["source_system", "source_file", "source_row"]
@@ -50,7 +51,7 @@ def first_sync(city, tmp_path_factory) -> tuple[str, Path]:
 
 def _table(url: str, table: T.Table) -> pd.DataFrame:
     with make_engine(url).connect() as conn:
-        return read_frame(conn, table)
+        return read_whole(conn, table)
 
 
 def test_every_row_read_is_in_exactly_one_place(city, warehouse_url, tmp_path):
@@ -58,7 +59,7 @@ def test_every_row_read_is_in_exactly_one_place(city, warehouse_url, tmp_path):
     with make_engine(warehouse_url).connect() as conn:
         placed = pd.concat(
             [
-                read_frame(conn, t)[KEY].assign(table=t.name)
+                read_whole(conn, t)[KEY].assign(table=t.name)
                 for t in (T.CHILD_RECORDS, T.ADULT_RECORDS, T.QUARANTINE)
             ]
         )

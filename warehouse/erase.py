@@ -25,6 +25,7 @@ from warehouse.engine import duckdb_file
 from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import now
 from warehouse.permissions import OWNER_FILE
+from warehouse.restricted import TWINS, read_whole, whole
 from warehouse.schema import BUILD_SCHEMA
 from warehouse.suppress import Suppressions, identity_digests
 
@@ -106,26 +107,26 @@ def _digests(conn: sa.Connection, child_id: str, key: bytes) -> set[tuple[str, s
     staged = read_frame(
         conn,
         T.STAGED_RECORDS,
-        "record_id IN (SELECT record_id FROM registry.child_records WHERE child_id = :c)",
+        f"record_id IN (SELECT record_id FROM {whole(T.CHILD_RECORDS)} r WHERE child_id = :c)",
         {"c": child_id},
         columns=["name_norm", "birth_date", "id_number", "county_code"],
     )
-    keys = read_frame(conn, T.CHILD_RECORDS, "child_id = :c", {"c": child_id}, columns=["record_key"])
+    keys = read_whole(conn, T.CHILD_RECORDS, "child_id = :c", {"c": child_id}, columns=["record_key"])
     people = pd.concat([golden.drop(columns="name"), staged, keys], ignore_index=True)
     return {(d, kind) for kind, digests in identity_digests(people, key).items() for d in digests.dropna()}
 
 
 def _deletes(child_id: str) -> list[tuple[str, str]]:
     """(table, condition) for every row of the child; ``:c`` is the child id."""
-    records = "SELECT record_id FROM registry.child_records WHERE child_id = :c"
-    keys = "SELECT record_key FROM registry.child_records WHERE child_id = :c"
+    records = f"SELECT record_id FROM {whole(T.CHILD_RECORDS)} r WHERE child_id = :c"
+    keys = f"SELECT record_key FROM {whole(T.CHILD_RECORDS)} r WHERE child_id = :c"
     alerts = "SELECT alert_id FROM registry.gap_alerts WHERE child_id = :c"
     out = [
         ("work.pairs", f"record_id_l IN ({records}) OR record_id_r IN ({records})"),
         ("work.staged_records", f"record_id IN ({records})"),
         (
             "work.raw_rows",
-            "EXISTS (SELECT 1 FROM registry.child_records r WHERE r.child_id = :c AND "
+            f"EXISTS (SELECT 1 FROM {whole(T.CHILD_RECORDS)} r WHERE r.child_id = :c AND "
             "r.source_system = work.raw_rows.source_system AND r.source_file = work.raw_rows.source_file "
             "AND r.source_row = work.raw_rows.source_row)",
         ),
@@ -133,6 +134,7 @@ def _deletes(child_id: str) -> list[tuple[str, str]]:
         ("restricted.alert_evidence", "child_id = :c"),
         ("restricted.child_categories", "child_id = :c"),
         ("registry.review_pairs", f"record_key_l IN ({keys}) OR record_key_r IN ({keys})"),
+        ("restricted.review_pairs", f"record_key_l IN ({keys}) OR record_key_r IN ({keys})"),
         ("registry.review_decisions", f"record_key_l IN ({keys}) OR record_key_r IN ({keys})"),
         ("registry.child_id_lineage", "old_child_id = :c OR new_child_id = :c"),
     ]
@@ -149,7 +151,7 @@ def _deletes(child_id: str) -> list[tuple[str, str]]:
             out.append((table.qualified_name, "child_id = :c"))
         elif "alert_id" in names:
             out.append((table.qualified_name, f"alert_id IN ({alerts})"))
-    return out + last
+    return out + last + [(TWINS[T.CHILD_RECORDS.name].qualified_name, "child_id = :c")]
 
 
 def erase_child(engine: sa.Engine, child_id: str, reason: str) -> Erased:

@@ -8,7 +8,11 @@ swap's transaction, what reveals a restricted category moves to schema ``restric
 - a gap alert's restricted evidence items, and the sentence of an alert whose reason is
   restricted → ``restricted.alert_evidence``; the registry row keeps the other items and
   the code's generic sentence (``reports/exports.yaml``, access.generic_detail);
-- raw rows of quarantined rows from a restricted source → ``restricted.quarantine_rows``;
+- raw rows of quarantined rows from a restricted source → ``restricted.quarantine_rows``
+  (``registry.quarantine`` keeps the row's place and reason, which name no child);
+- a child's rows from a restricted source, and the review pairs naming such a row →
+  ``restricted.child_records`` and ``restricted.review_pairs``, twins of the registry
+  tables: either says the child is on the register;
 - a restricted source's name leaves ``children.sources`` (the list of extracts holding
   the child);
 - after publish, the staged rows' diagnoses → ``restricted.diagnoses``, and ``work.raw_rows``
@@ -17,7 +21,8 @@ swap's transaction, what reveals a restricted category moves to schema ``restric
 An evidence item is restricted when it comes from a restricted source or its value is a
 restricted category's code (a ledger label ``hiv``, a roster's ``serious_illness``).
 Exports, which give health and civil affairs the whole picture, read both
-(``with_restricted``).
+(``with_restricted``); so do linkage (a record's last child id), erasure and evaluation
+(``whole``, ``read_whole``).
 """
 
 from __future__ import annotations
@@ -161,6 +166,60 @@ def split_quarantine(conn: sa.Connection, sync_id: int) -> None:
     )
 
 
+# Registry tables whose rows may name a restricted source's record, and their twins.
+TWINS = {T.CHILD_RECORDS.name: T.RESTRICTED_CHILD_RECORDS, T.REVIEW_PAIRS.name: T.RESTRICTED_REVIEW_PAIRS}
+
+
+def _names_restricted_record(table: T.Table) -> str:
+    """SQL condition: the row names a record of a restricted source (a record id is
+    ``source_system:source_file:source_row``)."""
+    sources = restricted()["sources"]
+    if "source_system" in table.column_names:
+        return "source_system IN (" + ", ".join(f"'{s}'" for s in sources) + ")"
+    return " OR ".join(f"record_id_{side} LIKE '{s}:%'" for s in sources for side in "lr")
+
+
+def split_twins(conn: sa.Connection) -> None:
+    """This sync's rows naming a restricted source's record, out of the build into the twins."""
+    for name, twin in TWINS.items():
+        where = _names_restricted_record(twin)
+        columns = ", ".join(twin.column_names)
+        # sa.text, not the driver's own SQL: psycopg reads the LIKE patterns' % as placeholders
+        conn.execute(sa.text(f"DELETE FROM {twin.qualified_name}"))
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {twin.qualified_name} ({columns}) "
+                f"SELECT {columns} FROM {BUILD_SCHEMA}.{name} WHERE {where}"
+            )
+        )
+        conn.execute(sa.text(f"DELETE FROM {BUILD_SCHEMA}.{name} WHERE {where}"))
+
+
+def whole(table: T.Table) -> str:
+    """A registry table and its restricted twin as one SQL relation (in parentheses), for
+    the steps that act for every department at once: never for what a reader is shown."""
+    columns = ", ".join(table.column_names)
+    twin = TWINS[table.name]
+    return (
+        f"(SELECT {columns} FROM {table.qualified_name} "
+        f"UNION ALL SELECT {columns} FROM {twin.qualified_name})"
+    )
+
+
+def read_whole(
+    conn: sa.Connection,
+    table: T.Table,
+    where: str = "",
+    params: dict | None = None,
+    columns: list[str] | None = None,
+) -> pd.DataFrame:
+    """``read_frame`` of a registry table with its restricted twin's rows (``whole``), where
+    it has a twin."""
+    twin = TWINS.get(table.name) if table.schema == "registry" else None
+    parts = [read_frame(conn, t, where, params, columns=columns) for t in (table, twin) if t is not None]
+    return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
+
+
 def strip_sources(conn: sa.Connection) -> None:
     """Restricted sources out of each golden record's list of sources holding the child."""
     for source in restricted()["sources"]:
@@ -179,6 +238,7 @@ def split_build(conn: sa.Connection, sync_id: int) -> None:
     split_alerts(conn, sync_id)
     split_categories(conn)
     split_quarantine(conn, sync_id)
+    split_twins(conn)
 
 
 def after_publish(conn: sa.Connection, sync_id: int) -> None:

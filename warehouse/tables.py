@@ -678,6 +678,24 @@ RESTRICTED_QUARANTINE = Table(
     _cols(("sync_id", INT, "sync"), *SOURCE_ROW, ("raw_row", JSON, "the row as read")),
 )
 
+# A child's row from a restricted register says the child is on it; so does a review
+# pair naming such a row. Those rows live in twins of the registry tables, here.
+RESTRICTED_CHILD_RECORDS = Table(
+    "child_records",
+    RESTRICTED,
+    "registry.child_records rows whose source is a restricted register (health_conditions).",
+    CHILD_RECORDS.columns,
+    CHILD_RECORDS.primary_key,
+)
+
+RESTRICTED_REVIEW_PAIRS = Table(
+    "review_pairs",
+    RESTRICTED,
+    "registry.review_pairs rows of which a record comes from a restricted register.",
+    REVIEW_PAIRS.columns,
+    REVIEW_PAIRS.primary_key,
+)
+
 WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, EXPECTATION_RESULTS, STAFF, REVIEW_KEY)
 REGISTRY_TABLES = (
     SYNCS,
@@ -703,6 +721,8 @@ RESTRICTED_TABLES = (
     RESTRICTED_CATEGORIES,
     DIAGNOSES,
     RESTRICTED_QUARANTINE,
+    RESTRICTED_CHILD_RECORDS,
+    RESTRICTED_REVIEW_PAIRS,
 )
 # Logs in the registry schema that keep every sync's rows: publishing never replaces them.
 HISTORY_TABLES = (COVERAGE_HISTORY,)

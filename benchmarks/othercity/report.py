@@ -32,7 +32,8 @@ def roster_join(city: Path) -> tuple[int, int]:
             "select source_system, source_file, source_row, id_status from work.staged_records"
         ).df()
         linked = con.sql(
-            "select source_system, source_file, source_row, child_id from registry.child_records"
+            "select source_system, source_file, source_row, child_id from registry.child_records union all "
+            "select source_system, source_file, source_row, child_id from restricted.child_records"
         ).df()
     rows = records.loc[records["is_child"] == "true"].merge(staged, on=KEY).merge(linked, on=KEY, how="left")
     target_mask = rows["source_system"].isin(ROSTERS) & rows["id_status"].ne("valid")

@@ -21,6 +21,7 @@ from linkage.splink_model import load_model, tf_columns
 from warehouse import tables as T
 from warehouse.io import read_frame
 from warehouse.ledger import SyncRef, staged_as_of
+from warehouse.restricted import read_whole, whole
 
 REVIEW_FOLDER = "review/waterfalls"  # beside the review queue, apart from every department
 
@@ -67,7 +68,7 @@ def explain_child_step(engine: sa.Engine, child_id: str, out: Path) -> Path:
     resolves through the lineage), as the published model scores them."""
     config = load_config()
     model = load_model(config.model_file)
-    records = T.CHILD_RECORDS.qualified_name
+    records = f"{whole(T.CHILD_RECORDS)} r"
     ids_sql = (
         f"SELECT record_id FROM {records} WHERE child_id = :c OR child_id IN"
         f" (SELECT new_child_id FROM {T.CHILD_ID_LINEAGE.qualified_name} WHERE old_child_id = :c)"
@@ -107,13 +108,13 @@ def review_pages_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Pa
     the review workbook: ``exports/<as-of>/review_waterfalls/review-001.html``, …"""
     model = load_model(load_config().model_file)
     with engine.connect() as conn:
-        queue = read_frame(conn, T.REVIEW_PAIRS, "sync_id = :s", {"s": ref.sync_id})
+        queue = read_whole(conn, T.REVIEW_PAIRS, "sync_id = :s", {"s": ref.sync_id})
         if queue.empty:
             return []
-        review = T.REVIEW_PAIRS.qualified_name
+        review = whole(T.REVIEW_PAIRS)
         ids_sql = (
-            f"SELECT record_id_l FROM {review} WHERE sync_id = :s"
-            f" UNION SELECT record_id_r FROM {review} WHERE sync_id = :s"
+            f"SELECT record_id_l FROM {review} p WHERE sync_id = :s"
+            f" UNION SELECT record_id_r FROM {review} q WHERE sync_id = :s"
         )
         frame = _frame(conn, ids_sql, {"s": ref.sync_id})
         tf = _term_frequencies(conn, model)

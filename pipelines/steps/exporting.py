@@ -30,26 +30,20 @@ from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import SyncFailed, SyncRef
 from warehouse.permissions import private_dir, protect
-from warehouse.restricted import with_restricted
+from warehouse.restricted import read_whole, whole, with_restricted
 from warehouse.retention import DEFAULT_MONTHS, prune
 from warehouse.review_key import review_key
 
-READ_TABLES = (
-    T.CHILDREN,
-    T.CHILD_CATEGORIES,
-    T.ENTITLEMENTS,
-    T.GAP_ALERTS,
-    T.CHILD_RECORDS,
-    T.REVIEW_PAIRS,
-    T.ALERT_FEEDBACK,
-)
+READ_TABLES = (T.CHILDREN, T.CHILD_CATEGORIES, T.ENTITLEMENTS, T.GAP_ALERTS, T.ALERT_FEEDBACK)
+# Read with their restricted twins' rows: the exports decide per department what each sees.
+WHOLE_TABLES = (T.CHILD_RECORDS, T.REVIEW_PAIRS)
 # The linked records of the children with an open alert, with the staged fields that
 # say where to find them: the workbooks name the record that holds what the golden
 # record lacks.
-_FINDING_SQL = """
+_FINDING_SQL = f"""
 SELECT r.child_id, r.source_system, r.source_file, r.source_row,
        s.township, s.village, s.guardian_name, s.guardian_phone
-FROM registry.child_records r JOIN work.staged_records s ON s.record_id = r.record_id
+FROM {whole(T.CHILD_RECORDS)} r JOIN work.staged_records s ON s.record_id = r.record_id
 WHERE r.child_id IN (SELECT child_id FROM registry.gap_alerts WHERE status = 'open')
 """
 
@@ -67,6 +61,7 @@ def export_step(
         if this.empty:
             raise SyncFailed(f"sync {ref.sync_id} was not published: nothing to export")
         frames = {t.name: read_frame(conn, t, columns=READ_COLUMNS.get(t.name)) for t in READ_TABLES}
+        frames |= {t.name: read_whole(conn, t, columns=READ_COLUMNS.get(t.name)) for t in WHOLE_TABLES}
         # The open alerts' evidence joins them before the restricted facts are put back,
         # so health and civil affairs see the whole evidence and others what access allows.
         evidence = read_frame(conn, T.GAP_ALERTS, "status = 'open'", columns=["alert_id", "evidence"])
@@ -136,10 +131,11 @@ def export_step(
 
 
 # The records of the pairs in the queue, and every record of the children they belong to.
-_QUEUED = "SELECT record_id_l FROM registry.review_pairs UNION SELECT record_id_r FROM registry.review_pairs"
+_PAIRS, _RECORDS = whole(T.REVIEW_PAIRS), whole(T.CHILD_RECORDS)
+_QUEUED = f"SELECT record_id_l FROM {_PAIRS} p UNION SELECT record_id_r FROM {_PAIRS} q"
 _MATES = (
-    "SELECT record_id FROM registry.child_records WHERE child_id IN "
-    f"(SELECT child_id FROM registry.child_records WHERE record_id IN ({_QUEUED}))"
+    f"SELECT record_id FROM {_RECORDS} m WHERE child_id IN "
+    f"(SELECT child_id FROM {_RECORDS} c WHERE record_id IN ({_QUEUED}))"
 )
 
 
@@ -149,7 +145,7 @@ def _review_inputs(engine: sa.Engine, ref: SyncRef, pairs: pd.DataFrame) -> Revi
     with engine.begin() as conn:
         key = review_key(conn)
         records = read_frame(conn, T.STAGED_RECORDS, f"record_id IN ({_QUEUED}) OR record_id IN ({_MATES})")
-        members = read_frame(
+        members = read_whole(
             conn, T.CHILD_RECORDS, f"record_id IN ({_MATES})", columns=["record_id", "child_id"]
         )
     return ReviewInputs(pairs, records, members, key, ref.as_of, ref.sync_id)

@@ -21,6 +21,7 @@ from warehouse.io import insert_frame, read_frame, replace_frame
 from warehouse.ledger import SyncFailed, SyncRef, previous_pairs_model, staged_as_of, update_sync
 from warehouse.moves import fill_source_columns, insert_adult_records
 from warehouse.publish import carry_forward
+from warehouse.restricted import read_whole
 from warehouse.review_key import review_key
 from warehouse.schema import BUILD_SCHEMA
 
@@ -39,7 +40,7 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
     model = load_model(config.model_file)
     fingerprint = model_fingerprint(model)
     with engine.connect() as conn:
-        previous = read_frame(conn, T.CHILD_RECORDS, columns=["record_key", "child_id"])
+        previous = read_whole(conn, T.CHILD_RECORDS, columns=["record_key", "child_id"])
         old_children = read_frame(conn, T.CHILDREN, columns=["child_id", "first_seen_sync"])
         lineage_ids = read_frame(conn, T.CHILD_ID_LINEAGE, columns=["old_child_id"])["old_child_id"]
         decisions = read_frame(conn, T.REVIEW_DECISIONS)
@@ -111,7 +112,7 @@ def _dropped(engine: sa.Engine, inbox: Path | None, decisions: pd.DataFrame) -> 
     pairs the last published sync issued and those decided before."""
     with engine.begin() as conn:
         key = review_key(conn)
-        issued = read_frame(conn, T.REVIEW_PAIRS, columns=["pair_id", "record_key_l", "record_key_r"])
+        issued = read_whole(conn, T.REVIEW_PAIRS, columns=["pair_id", "record_key_l", "record_key_r"])
         accepted = read_frame(conn, T.REVIEW_FILES, "status = 'accepted'", columns=["file_sha256"])
     issued = pd.concat([issued, decisions[issued.columns]], ignore_index=True)
     dropped = dropped_decisions(inbox, key, issued, set(accepted["file_sha256"]))

@@ -1,0 +1,175 @@
+"""restricted twins of child_records and review_pairs: a child's row from a restricted
+register, or a review pair naming one, says the child is on that register, so those rows
+leave the registry the reader role reads
+
+Revision ID: 0006
+Revises: 0005
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "child_records",
+        sa.Column(
+            "source_system",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="inbox folder the row came from (civil_affairs_children, ...)",
+        ),
+        sa.Column(
+            "source_file",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="file name within its inbox folder",
+        ),
+        sa.Column(
+            "source_sheet",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="sheet name for a workbook, NULL for a CSV",
+        ),
+        sa.Column(
+            "source_row",
+            sa.BigInteger(),
+            autoincrement=False,
+            nullable=True,
+            comment="1-based row as a spreadsheet shows it (title rows counted; for a CSV the physical line)",
+        ),
+        sa.Column(
+            "record_id",
+            sa.Text(),
+            autoincrement=False,
+            nullable=False,
+            comment="source_system:source_file:source_row",
+        ),
+        sa.Column(
+            "record_key",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="content key, stable across syncs",
+        ),
+        sa.Column("child_id", sa.Text(), autoincrement=False, nullable=True, comment="the child"),
+        sa.Column(
+            "match_probability",
+            sa.Float(),
+            autoincrement=False,
+            nullable=True,
+            comment="strongest link that joined the row to its child (1 for a lone row)",
+        ),
+        sa.Column("sync_id", sa.BigInteger(), autoincrement=False, nullable=True, comment="sync"),
+        sa.PrimaryKeyConstraint("record_id"),
+        schema="restricted",
+        comment="registry.child_records rows whose source is a restricted register (health_conditions).",
+    )
+    op.create_table(
+        "review_pairs",
+        sa.Column(
+            "pair_id",
+            sa.Text(),
+            autoincrement=False,
+            nullable=False,
+            comment="stable: derived from both record keys",
+        ),
+        sa.Column(
+            "record_key_l", sa.Text(), autoincrement=False, nullable=True, comment="left record's content key"
+        ),
+        sa.Column(
+            "record_key_r",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="right record's content key",
+        ),
+        sa.Column(
+            "record_id_l", sa.Text(), autoincrement=False, nullable=True, comment="left record in this sync"
+        ),
+        sa.Column(
+            "record_id_r", sa.Text(), autoincrement=False, nullable=True, comment="right record in this sync"
+        ),
+        sa.Column(
+            "match_probability",
+            sa.Float(),
+            autoincrement=False,
+            nullable=True,
+            comment="Splink's probability",
+        ),
+        sa.Column(
+            "match_weight",
+            sa.Float(),
+            autoincrement=False,
+            nullable=True,
+            comment="Splink's match weight: log2 of the pair's odds",
+        ),
+        sa.Column(
+            "levels", sa.Text(), autoincrement=False, nullable=True, comment="comparison → level label"
+        ),
+        sa.Column(
+            "weights",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="comparison → match weight, and prior; they sum to match_weight",
+        ),
+        sa.Column(
+            "reason",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        ),
+        sa.Column(
+            "reason_detail",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="which hard fact refused a must-link: different_numbers / birth_dates / cannot_link",
+        ),
+        sa.Column(
+            "rank",
+            sa.BigInteger(),
+            autoincrement=False,
+            nullable=True,
+            comment="1-based position in the queue as linkage ranks it (held alerts go first still)",
+        ),
+        sa.Column(
+            "decision",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="NULL until reviewed; same / different",
+        ),
+        sa.Column(
+            "sync_id", sa.BigInteger(), autoincrement=False, nullable=True, comment="sync that queued it"
+        ),
+        sa.Column(
+            "holds_alert",
+            sa.Text(),
+            autoincrement=False,
+            nullable=True,
+            comment="comma-joined alert_ids held until this pair is decided (a near-miss record would satisfy them); such pairs are reviewed first",
+        ),
+        sa.PrimaryKeyConstraint("pair_id"),
+        schema="restricted",
+        comment="registry.review_pairs rows of which a record comes from a restricted register.",
+    )
+    # The sync role writes them (default privileges name it only for the owner that set them).
+    op.execute(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON restricted.child_records, restricted.review_pairs TO childreg_sync"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("review_pairs", schema="restricted")
+    op.drop_table("child_records", schema="restricted")
