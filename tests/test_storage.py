@@ -131,9 +131,10 @@ def test_restricted_facts_leave_the_registry_and_work_is_emptied(synced):
     engine.dispose()
 
 
-def test_no_registry_row_names_a_record_of_the_restricted_register(synced):
-    """A child's row from health_conditions, or a review pair naming one, tells whoever reads
-    it that the child is on the register: those rows live in restricted's twin tables."""
+def test_no_registry_row_says_a_child_is_on_the_restricted_register(synced):
+    """A child's row from health_conditions, a review pair naming one, or an alert flagged
+    restricted tells whoever reads it that the child is on the register: those rows live in
+    restricted's twin tables, the flags in restricted.alert_evidence."""
     engine = make_engine(f"duckdb:///{synced}/w.duckdb")
     with engine.connect() as conn:
         for table, cells in _texts(conn).items():
@@ -145,6 +146,10 @@ def test_no_registry_row_names_a_record_of_the_restricted_register(synced):
         assert list(twin) == ["health_conditions"]
         pairs = conn.execute(sa.text("SELECT record_id_l, record_id_r FROM restricted.review_pairs")).all()
         assert all(any(r.startswith("health_conditions:") for r in pair) for pair in pairs)
+        flags = "SELECT count(*) FROM registry.gap_alerts WHERE restricted IS NOT NULL"
+        assert conn.execute(sa.text(flags)).scalar() == 0
+        kept = "SELECT count(*) FROM restricted.alert_evidence WHERE restricted"
+        assert conn.execute(sa.text(kept)).scalar() > 0
     engine.dispose()
 
 

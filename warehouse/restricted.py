@@ -94,18 +94,22 @@ def split_alerts(conn: sa.Connection, sync_id: int) -> int:
         {"s": sync_id},
     )
     alerts = _candidates(conn, T.GAP_ALERTS, "restricted", T.GAP_ALERTS.column_names)
+    # Every published row's flag goes: which alerts are restricted is itself restricted.
+    conn.execute(sa.text(f"UPDATE {BUILD_SCHEMA}.gap_alerts SET restricted = NULL"))
     if alerts.empty:
         return 0
     split = alerts["evidence"].map(_split)
     generic = _generic_details()
     shown = alerts["alert"].map(lambda code: generic.get(code, FALLBACK_DETAIL))
-    hide_detail = alerts["restricted"].fillna(True).astype(bool) & alerts["detail"].ne(shown)
-    moving = split.map(lambda s: bool(s[1])) | hide_detail
+    flagged = alerts["restricted"].fillna(True).astype(bool)
+    hide_detail = flagged & alerts["detail"].ne(shown)
+    # An alert carried from an earlier sync keeps the row it was given then.
+    moving = split.map(lambda s: bool(s[1])) | hide_detail | (flagged & alerts["last_seen"].eq(sync_id))
     if not moving.any():
         return 0
     kept = alerts.loc[moving].copy()
     secret = kept[["alert_id", "child_id", "evidence"]].assign(
-        detail=kept["detail"].where(hide_detail[moving], None)
+        detail=kept["detail"].where(hide_detail[moving], None), restricted=flagged[moving]
     )
     conn.execute(
         sa.text("DELETE FROM restricted.alert_evidence WHERE alert_id IN :ids").bindparams(
@@ -116,6 +120,7 @@ def split_alerts(conn: sa.Connection, sync_id: int) -> int:
     insert_frame(conn, T.RESTRICTED_EVIDENCE, secret)
     kept["evidence"] = split[moving].map(lambda s: _json(s[0]))
     kept["detail"] = kept["detail"].where(~hide_detail[moving], shown[moving])
+    kept["restricted"] = None
     _replace_rows(conn, T.GAP_ALERTS, "alert_id", kept)
     return len(secret)
 
@@ -265,14 +270,24 @@ def after_publish(conn: sa.Connection, sync_id: int) -> None:
         conn.exec_driver_sql(f"DELETE FROM {BUILD_SCHEMA}.{table.name}")
 
 
+def with_flags(conn: sa.Connection, alerts: pd.DataFrame) -> pd.DataFrame:
+    """Published alerts with their ``restricted`` flag put back from ``restricted.alert_evidence``:
+    the next sync's history and the exports' access rules read it."""
+    if "alert_id" not in alerts:
+        return alerts
+    kept = read_frame(conn, T.RESTRICTED_EVIDENCE, columns=["alert_id", "restricted"]).set_index("alert_id")
+    flag = alerts["alert_id"].map(kept["restricted"].astype("boolean")).fillna(False)
+    return alerts.assign(restricted=flag.astype(bool))
+
+
 def with_restricted(conn: sa.Connection, alerts: pd.DataFrame, categories: pd.DataFrame) -> tuple:
     """(alerts, categories) as the policy engine made them: the registry's rows with the
     restricted sentences, evidence and categories put back, for the exports that decide
     per department what each may see."""
+    alerts = with_flags(conn, alerts)
     evidence = read_frame(conn, T.RESTRICTED_EVIDENCE).set_index("alert_id")
     if len(evidence) and "alert_id" in alerts:
         full = alerts["alert_id"].map(evidence["evidence"])
-        alerts = alerts.copy()
         if "evidence" in alerts:
             alerts["evidence"] = full.where(full.notna(), alerts["evidence"])
         if "detail" in alerts:

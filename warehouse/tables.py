@@ -440,7 +440,12 @@ GAP_ALERTS = Table(
         ("village", STR, "village"),
         ("detail", STR, "one Chinese sentence"),
         ("evidence", JSON, "list of {system, file, row, field, value}"),
-        ("restricted", BOOL, "the reason reveals health_conditions data"),
+        (
+            "restricted",
+            BOOL,
+            "the reason reveals health_conditions data; NULL once published (the flag is in "
+            "restricted.alert_evidence)",
+        ),
         ("first_raised", INT, "sync that first raised it"),
         ("last_seen", INT, "latest sync in which the condition held"),
         (
@@ -641,12 +646,13 @@ HASH_KEY = Table(
 RESTRICTED_EVIDENCE = Table(
     "alert_evidence",
     RESTRICTED,
-    "Gap alerts whose evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
+    "Gap alerts whose reason, evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
     _cols(
         ("alert_id", STR, "alert"),
         ("child_id", STR, "child"),
         ("evidence", JSON, "the alert's whole evidence, list of {system, file, row, field, value}"),
         ("detail", STR, "the engine's sentence, when it names a restricted reason; NULL otherwise"),
+        ("restricted", BOOL, "the alert's reason reveals health_conditions data (gap_alerts.restricted)"),
     ),
     ("alert_id",),
 )

@@ -28,6 +28,7 @@ from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame
 from warehouse.ledger import SyncFailed, SyncRef
 from warehouse.publish import carry_forward
+from warehouse.restricted import with_flags
 from warehouse.schema import BUILD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ def policy_step(
         children = read_frame(conn, T.CHILDREN, schema=BUILD_SCHEMA, columns=CHILD_COLUMNS)
         records = read_frame(conn, T.STAGED_RECORDS, columns=staged_columns)
         links = read_frame(conn, T.CHILD_RECORDS, schema=BUILD_SCHEMA, columns=["record_id", "child_id"])
-        previous_alerts = read_frame(conn, T.GAP_ALERTS)
+        previous_alerts = with_flags(conn, read_frame(conn, T.GAP_ALERTS))
         pairs = undecided_pairs(conn)
         returns = _returns(conn, inbox, previous_alerts)
         reviewed = _reviewed(conn)

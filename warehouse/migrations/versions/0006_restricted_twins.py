@@ -1,6 +1,7 @@
-"""restricted twins of child_records and review_pairs: a child's row from a restricted
-register, or a review pair naming one, says the child is on that register, so those rows
-leave the registry the reader role reads
+"""restricted twins of child_records and review_pairs, and gap_alerts.restricted kept in
+restricted.alert_evidence: a child's row from a restricted register, a review pair naming
+one, or an alert flagged as restricted says the child is on that register, so those leave
+the registry the reader role reads
 
 Revision ID: 0006
 Revises: 0005
@@ -164,12 +165,89 @@ def upgrade() -> None:
         schema="restricted",
         comment="registry.review_pairs rows of which a record comes from a restricted register.",
     )
+    op.alter_column(
+        "gap_alerts",
+        "restricted",
+        existing_type=sa.BOOLEAN(),
+        comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
+        existing_comment="the reason reveals health_conditions data",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry",
+    )
+    op.alter_column(
+        "gap_alerts",
+        "restricted",
+        existing_type=sa.BOOLEAN(),
+        comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
+        existing_comment="the reason reveals health_conditions data",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry_build",
+    )
+    op.add_column(
+        "alert_evidence",
+        sa.Column(
+            "restricted",
+            sa.Boolean(),
+            autoincrement=False,
+            nullable=True,
+            comment="the alert's reason reveals health_conditions data (gap_alerts.restricted)",
+        ),
+        schema="restricted",
+    )
+    op.create_table_comment(
+        "alert_evidence",
+        "Gap alerts whose reason, evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
+        existing_comment="Gap alerts whose evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
+        schema="restricted",
+    )
+
     # The sync role writes them (default privileges name it only for the owner that set them).
     op.execute(
-        "GRANT SELECT, INSERT, UPDATE, DELETE ON restricted.child_records, restricted.review_pairs TO childreg_sync"
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON restricted.child_records, restricted.review_pairs "
+        "TO childreg_sync"
     )
+    # A published registry's alert flags move now, not at the next sync.
+    op.execute(
+        "INSERT INTO restricted.alert_evidence (alert_id, child_id, evidence, detail) "
+        "SELECT alert_id, child_id, evidence, NULL FROM registry.gap_alerts g WHERE g.restricted "
+        "AND NOT EXISTS (SELECT 1 FROM restricted.alert_evidence e WHERE e.alert_id = g.alert_id)"
+    )
+    op.execute(
+        "UPDATE restricted.alert_evidence SET restricted = alert_id IN "
+        "(SELECT alert_id FROM registry.gap_alerts WHERE restricted)"
+    )
+    op.execute("UPDATE registry.gap_alerts SET restricted = NULL")
 
 
 def downgrade() -> None:
+    op.create_table_comment(
+        "alert_evidence",
+        "Gap alerts whose evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
+        existing_comment="Gap alerts whose reason, evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
+        schema="restricted",
+    )
+    op.drop_column("alert_evidence", "restricted", schema="restricted")
+    op.alter_column(
+        "gap_alerts",
+        "restricted",
+        existing_type=sa.BOOLEAN(),
+        comment="the reason reveals health_conditions data",
+        existing_comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry_build",
+    )
+    op.alter_column(
+        "gap_alerts",
+        "restricted",
+        existing_type=sa.BOOLEAN(),
+        comment="the reason reveals health_conditions data",
+        existing_comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry",
+    )
     op.drop_table("review_pairs", schema="restricted")
     op.drop_table("child_records", schema="restricted")
