@@ -206,6 +206,49 @@ def _simple_clusters(records: pd.Series, component: np.ndarray, strong: pd.DataF
     return frame[["record_id", "cluster_id", "match_probability"]]
 
 
+def tied(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float, margin_bits: float) -> pd.Series:
+    """Which strong pairs belong to a record without a birth date or valid number whose
+    strongest pairs, within ``margin_bits`` of match weight, reach records of two children
+    (records a hard fact keeps apart: two numbers, birth dates that disagree).
+
+    Such a row — a household-roster row without a number, matching on name, carers and
+    township two same-named children — would join whichever child the ordered pass met
+    first: a coin flip. All its strong pairs go to review instead. ``records``: as for
+    ``cluster``; ``pairs``: record_id_l, record_id_r, match_probability, match_weight.
+    Returns a boolean per row of ``pairs``.
+    """
+    strong = pairs.loc[pairs["match_probability"] >= threshold, [*_EDGE, "match_weight"]]
+    undated = records.loc[records["birth_date"].isna() & records["id_number"].isna(), "record_id"]
+    ends = pd.concat(
+        [
+            strong.set_axis(["row", "other", "weight"], axis=1),
+            strong[["record_id_r", "record_id_l", "match_weight"]].set_axis(
+                ["row", "other", "weight"], axis=1
+            ),
+        ]
+    )
+    ends = ends.loc[ends["row"].isin(set(undated))].sort_values(
+        ["row", "weight", "other"], ascending=[True, False, True]
+    )
+    top = ends.drop_duplicates("row").set_index("row")
+    close = ends.loc[ends["weight"] >= ends["row"].map(top["weight"]) - margin_bits]
+    rivals = close.loc[close["other"] != close["row"].map(top["other"])]
+    if rivals.empty:
+        return pd.Series(False, index=pairs.index)
+    involved = records.loc[records["record_id"].isin(set(rivals["other"]) | set(top["other"]))]
+    births = pd.to_datetime(involved["birth_date"])
+    numbers = involved["id_number"]
+    comps = _Components(
+        involved["record_id"],
+        {r: n for r, n in zip(involved["record_id"], numbers, strict=True) if isinstance(n, str)},
+        {r: d for r, d in zip(involved["record_id"], births, strict=True) if pd.notna(d)},
+    )
+    firsts = rivals["row"].map(top["other"])
+    apart = [comps.refusal(a, b) is not None for a, b in zip(firsts, rivals["other"], strict=True)]
+    rows = set(rivals.loc[apart, "row"])
+    return pairs["record_id_l"].isin(rows) | pairs["record_id_r"].isin(rows)
+
+
 def cluster(
     records: pd.DataFrame,
     pairs: pd.DataFrame,

@@ -16,6 +16,7 @@ class LinkageConfig:
     model_file: Path
     match_threshold: float
     review_lower: float
+    tie_margin_bits: float
     review_max_pairs: int
     incremental_max_share: float
     duckdb_memory_limit: str
@@ -31,6 +32,7 @@ def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
         model_file=HERE / raw["model_file"],
         match_threshold=float(raw["match_threshold"]),
         review_lower=float(raw["review_lower"]),
+        tie_margin_bits=float(raw["tie_margin_bits"]),
         review_max_pairs=int(raw["review_max_pairs"]),
         incremental_max_share=float(raw["incremental_max_share"]),
         duckdb_memory_limit=str(raw["duckdb_memory_limit"]),

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from linkage import golden, prepare
-from linkage.cluster import cluster
+from linkage.cluster import cluster, tied
 from linkage.comparisons import IdNumber, Name
 from linkage.config import LinkageConfig
 from linkage.ids import assign_ids
@@ -166,7 +166,7 @@ def _mergeable(levels: pd.DataFrame) -> pd.Series:
 
 # Why a pair is asked, most pressing first: the queue is ranked by its first reason.
 # held_alert is set after linkage, by the rules that hold an alert back on a near-miss.
-REASONS = ("held_alert", "must_link_refused", "conflicting_numbers", "twin_guard", "below_threshold")
+REASONS = ("held_alert", "must_link_refused", "conflicting_numbers", "tied", "twin_guard", "below_threshold")
 QUEUE_COLUMNS = [
     "pair_id",
     "record_key_l",
@@ -193,6 +193,8 @@ def _reasons(pairs: pd.DataFrame, numbers: pd.Series, config: LinkageConfig) -> 
     flags = {
         # A strong pair the clustering refuses: one of the two numbers may be mistyped.
         "conflicting_numbers": strong & left.notna() & right.notna() & (left != right),
+        # A strong pair of a row that ties two children (``linkage.cluster.tied``).
+        "tied": strong & pairs["tied"].astype(bool),
         "twin_guard": strong & ~pairs["automatic"].astype(bool),
         "below_threshold": ~strong,
     }
@@ -370,9 +372,11 @@ def link(
     key_to_record = {k: r for r, k in keys.items()}
     must, cannot, must_pair = _decided_links(decisions, key_to_record)
     refused_links: list[tuple[str, str, str]] = []
+    facts = candidates[["record_id", "id_number", "birth_date"]]
+    pairs = pairs.assign(tied=tied(facts, pairs, config.match_threshold, config.tie_margin_bits))
     clusters = cluster(
-        candidates[["record_id", "id_number", "birth_date"]],
-        pairs.loc[pairs["automatic"]],
+        facts,
+        pairs.loc[pairs["automatic"] & ~pairs["tied"]],
         config.match_threshold,
         must,
         cannot,
@@ -398,7 +402,7 @@ def link(
     return Linked(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],
         children=children,
-        pairs=pairs,
+        pairs=pairs.drop(columns="tied"),
         review=_review_queue(
             pairs, numbers, set(decisions.get("pair_id", pd.Series(dtype=str))), refused, config
         ),

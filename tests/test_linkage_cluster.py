@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from linkage.cluster import cluster
+from linkage.cluster import cluster, tied
 
 
 def _records(ids: dict[str, str | None]) -> pd.DataFrame:
@@ -92,3 +92,42 @@ def test_one_valid_number_outweighs_a_mistyped_birth_date():
         birth_date=pd.to_datetime(["2013-04-20", "2003-04-20"])
     )
     assert _groups(cluster(records, _pairs(("a", "b", 0.99)), 0.8)) == {frozenset("ab")}
+
+
+def _facts(**born: str | None) -> pd.DataFrame:
+    """Records without numbers, born as given (None: no birth date)."""
+    return pd.DataFrame(
+        {"record_id": list(born), "id_number": None, "birth_date": pd.to_datetime(list(born.values()))}
+    )
+
+
+def _weighed(*edges: tuple[str, str, float]) -> pd.DataFrame:
+    """Pairs with a match weight; the probability follows from it."""
+    pairs = pd.DataFrame(edges, columns=["record_id_l", "record_id_r", "match_weight"])
+    return pairs.assign(match_probability=1 / (1 + 2.0 ** -pairs["match_weight"]))
+
+
+def test_an_undated_row_matching_two_children_alike_is_tied_and_joins_neither():
+    # r: a roster row without birth date or number; a and b: two children of its name.
+    records = _facts(r=None, a="2015-01-01", b="2018-06-01")
+    pairs = _weighed(("r", "a", 4.0), ("b", "r", 4.0))
+    assert tied(records, pairs, 0.7, 0.01).tolist() == [True, True]
+    result = cluster(records, pairs.loc[~tied(records, pairs, 0.7, 0.01)], 0.7)
+    assert _groups(result) == {frozenset({"r"}), frozenset({"a"}), frozenset({"b"})}
+
+
+def test_a_clear_winner_one_child_or_a_dated_row_is_not_a_tie():
+    two_children = _facts(r=None, a="2015-01-01", b="2018-06-01")
+    # the stronger pair is ahead by more than the margin
+    assert not tied(two_children, _weighed(("r", "a", 4.0), ("r", "b", 3.9)), 0.7, 0.01).any()
+    # the weaker pair is below the threshold: nothing to choose between
+    assert not tied(two_children, _weighed(("r", "a", 4.0), ("r", "b", 1.0)), 0.7, 0.01).any()
+    # a and b may be one child: a lunar birthday 9 days apart
+    lunar = _facts(r=None, a="2015-01-01", b="2015-01-10")
+    assert not tied(lunar, _weighed(("r", "a", 4.0), ("r", "b", 4.0)), 0.7, 0.01).any()
+    # the row holds a birth date: the model compared it with both, it is no coin flip
+    dated = _facts(r="2015-01-01", a="2015-01-01", b="2018-06-01")
+    assert not tied(dated, _weighed(("r", "a", 4.0), ("r", "b", 4.0)), 0.7, 0.01).any()
+    # one valid number on both outweighs the dates, as in clustering
+    same = two_children.assign(id_number=[None, "510402201501010017", "510402201501010017"])
+    assert not tied(same, _weighed(("r", "a", 4.0), ("r", "b", 4.0)), 0.7, 0.01).any()

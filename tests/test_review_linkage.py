@@ -56,7 +56,7 @@ def test_a_must_link_across_birth_dates_or_a_cannot_link_is_refused_and_one_that
 
 
 def _scored() -> pd.DataFrame:
-    keys = {f"r{i}": f"k{i}" for i in range(6)}
+    keys = {f"r{i}": f"k{i}" for i in range(8)}
     frame = pd.DataFrame(
         [
             ("r0", "r1", 0.55, True),  # below the threshold
@@ -64,9 +64,11 @@ def _scored() -> pd.DataFrame:
             ("r0", "r4", 0.97, True),  # strong, two different valid numbers
             ("r4", "r5", 0.99, True),  # strong and fine: not asked
             ("r1", "r5", 0.31, True),  # below the threshold, decided already
+            ("r6", "r7", 0.96, True),  # strong, but r6 ties two children (linkage.cluster.tied)
         ],
         columns=["record_id_l", "record_id_r", "match_probability", "automatic"],
     )
+    frame["tied"] = frame["record_id_l"].eq("r6")
     frame["match_weight"] = 1.0
     frame["levels"] = frame["weights"] = "{}"
     return frame.assign(
@@ -94,8 +96,9 @@ def test_each_queued_pair_says_why_most_pressing_first():
     assert queue[["record_id_l", "record_id_r", "reason", "rank"]].values.tolist() == [
         ["r1", "r5", "must_link_refused", 1],
         ["r0", "r4", "conflicting_numbers", 2],
-        ["r2", "r3", "twin_guard", 3],
-        ["r0", "r1", "below_threshold", 4],
+        ["r6", "r7", "tied", 3],
+        ["r2", "r3", "twin_guard", 4],
+        ["r0", "r1", "below_threshold", 5],
     ]
     assert queue["reason_detail"].tolist()[0] == "different_numbers"
     assert not queue["holds_alert"].any() and queue["decision"].isna().all()

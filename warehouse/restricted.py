@@ -276,7 +276,7 @@ def with_flags(conn: sa.Connection, alerts: pd.DataFrame) -> pd.DataFrame:
     if "alert_id" not in alerts:
         return alerts
     kept = read_frame(conn, T.RESTRICTED_EVIDENCE, columns=["alert_id", "restricted"]).set_index("alert_id")
-    flag = alerts["alert_id"].map(kept["restricted"].astype("boolean")).fillna(False)
+    flag = alerts["alert_id"].map(kept["restricted"]).astype("boolean").fillna(False)
     return alerts.assign(restricted=flag.astype(bool))
 
 

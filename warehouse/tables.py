@@ -513,7 +513,8 @@ REVIEW_PAIRS = Table(
             STR,
             "why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss "
             "holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / "
-            "conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair "
+            "conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth "
+            "date or number matching two children alike) / twin_guard (strong pair "
             "whose names do not sound alike) / below_threshold",
         ),
         (

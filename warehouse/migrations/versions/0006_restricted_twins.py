@@ -1,7 +1,7 @@
 """restricted twins of child_records and review_pairs, and gap_alerts.restricted kept in
 restricted.alert_evidence: a child's row from a restricted register, a review pair naming
 one, or an alert flagged as restricted says the child is on that register, so those leave
-the registry the reader role reads
+the registry the reader role reads; review_pairs.reason names the tied reason
 
 Revision ID: 0006
 Revises: 0005
@@ -128,7 +128,7 @@ def upgrade() -> None:
             sa.Text(),
             autoincrement=False,
             nullable=True,
-            comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+            comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
         ),
         sa.Column(
             "reason_detail",
@@ -176,11 +176,31 @@ def upgrade() -> None:
         schema="registry",
     )
     op.alter_column(
+        "review_pairs",
+        "reason",
+        existing_type=sa.TEXT(),
+        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry",
+    )
+    op.alter_column(
         "gap_alerts",
         "restricted",
         existing_type=sa.BOOLEAN(),
         comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
         existing_comment="the reason reveals health_conditions data",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry_build",
+    )
+    op.alter_column(
+        "review_pairs",
+        "reason",
+        existing_type=sa.TEXT(),
+        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
         existing_nullable=True,
         autoincrement=False,
         schema="registry_build",
@@ -230,6 +250,16 @@ def downgrade() -> None:
     )
     op.drop_column("alert_evidence", "restricted", schema="restricted")
     op.alter_column(
+        "review_pairs",
+        "reason",
+        existing_type=sa.TEXT(),
+        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry_build",
+    )
+    op.alter_column(
         "gap_alerts",
         "restricted",
         existing_type=sa.BOOLEAN(),
@@ -238,6 +268,16 @@ def downgrade() -> None:
         existing_nullable=True,
         autoincrement=False,
         schema="registry_build",
+    )
+    op.alter_column(
+        "review_pairs",
+        "reason",
+        existing_type=sa.TEXT(),
+        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
+        existing_nullable=True,
+        autoincrement=False,
+        schema="registry",
     )
     op.alter_column(
         "gap_alerts",
