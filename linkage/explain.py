@@ -113,10 +113,21 @@ def pair_predictions(
     return rows.astype(object).where(rows.notna(), None).to_dict("records")
 
 
-def waterfall_chart(records: Sequence[dict[str, Any]], model: dict[str, Any]) -> dict[str, Any]:
+_PRIOR, _FINAL = "Prior", "Final score"  # the first and last bars of each pair in Splink's waterfall data
+
+
+def waterfall_chart(
+    records: Sequence[dict[str, Any]],
+    model: dict[str, Any],
+    terms: Sequence[dict[str, float]] | None = None,
+) -> dict[str, Any]:
     """Splink's waterfall of ``records`` (``pair_predictions``), nulls shown, as its
     Vega-Lite spec; its slider runs over the pairs (Splink 5 sets its end from the
-    number of chart rows, several per pair)."""
+    number of chart rows, several per pair).
+
+    ``terms``: per record, weights Splink does not know (``linkage.roles``' relationship
+    term), each drawn as a bar before the final score, which grows by them: the chart
+    then ends where the pair's stored match weight does."""
     db_api = duckdb_api()
     try:
         linker = _linker(db_api, pd.DataFrame(columns=LINKAGE_COLUMNS), model)
@@ -126,7 +137,40 @@ def waterfall_chart(records: Sequence[dict[str, Any]], model: dict[str, Any]) ->
     for param in spec.get("params", []):
         if "bind" in param and "max" in param["bind"]:
             param["bind"]["max"] = max(len(records) - 1, 0)
+    if terms is not None:
+        spec["data"]["values"] = _with_terms(spec["data"]["values"], terms)
     return spec
+
+
+def _with_terms(bars: list[dict[str, Any]], terms: Sequence[dict[str, float]]) -> list[dict[str, Any]]:
+    """Waterfall data with each record's ``terms`` as bars before its final score. The
+    chart sums the bars in data order, so a bar placed there adds to the running total."""
+    out: list[dict[str, Any]] = []
+    for bar in bars:
+        if bar["column_name"] == _FINAL:
+            extra = {name: w for name, w in terms[bar["record_number"]].items() if w}
+            for name, weight in extra.items():
+                out.append(
+                    {
+                        **{key: None for key in bar},
+                        "column_name": name,
+                        "label_for_charts": name,
+                        "log2_bayes_factor": weight,
+                        "bayes_factor": 2.0**weight,
+                        "value_l": "",
+                        "value_r": "",
+                        "term_frequency_adjustment": False,
+                        "record_number": bar["record_number"],
+                    }
+                )
+            weight = bar["log2_bayes_factor"] + sum(extra.values())
+            bar = {**bar, "log2_bayes_factor": weight, "bayes_factor": 2.0**weight}
+        out.append(bar)
+    order = 0
+    for bar in out:  # numbered again, 0 at each pair's prior
+        order = 0 if bar["column_name"] == _PRIOR else order + 1
+        bar["bar_sort_order"] = order
+    return out
 
 
 def page(
@@ -225,13 +269,15 @@ def write_waterfalls(
     title: str,
     tf: dict[str, pd.DataFrame] | None = None,
     mask_ids: bool = False,
+    terms: Sequence[dict[str, float]] | None = None,
 ) -> list[Path]:
     """Waterfall pages of ``pairs`` (record_id_l, record_id_r, optional pair_id), in
     their order, ``PAIRS_PER_PAGE`` to a page: ``<stem>-001.html``, …
 
     ``frame``: the linkage frame of the pairs' records; ``tf``: the term frequencies
     of every record the model scored (``term_frequencies``; by default ``frame``'s).
-    ``mask_ids``: show identity numbers as the review workbook does.
+    ``mask_ids``: show identity numbers as the review workbook does. ``terms``: per
+    pair, the weights Splink does not know (``waterfall_chart``).
     """
     if pairs.empty:
         return []
@@ -250,7 +296,9 @@ def write_waterfalls(
             label or f"{left} | {right}"
             for label, (left, right) in zip(labels[start : start + PAIRS_PER_PAGE], chunk, strict=True)
         ]
-        chart = waterfall_chart(records, model)
+        chart = waterfall_chart(
+            records, model, None if terms is None else terms[start : start + PAIRS_PER_PAGE]
+        )
         text = page(
             f"{title} ({number})",
             [("匹配权重瀑布图 Waterfall: 滑块 record_number 选择配对 the slider picks the pair", chart)],

@@ -36,6 +36,12 @@ def _offline(text: str) -> None:
     assert text.count("<script>") == 3 + text.count("vegaEmbed(document")
 
 
+def _specs(text: str) -> list[dict]:
+    """The Vega-Lite specs a page embeds."""
+    found = re.findall(r"vegaEmbed\(document\.getElementById\('[^']+'\), (\{.*?\}), \{\"actions\"", text)
+    return [json.loads(spec) for spec in found]
+
+
 @pytest.fixture(scope="module")
 def model() -> dict:
     return load_model(load_config().model_file)
@@ -67,6 +73,17 @@ def test_waterfalls_are_the_weights_the_pairs_were_scored_with(model, tmp_path, 
         assert record["match_weight"] == pytest.approx(row["match_weight"], abs=1e-9)
         assert record["gamma_name"] == row["gamma_name"]
 
+    # A term Splink does not know (an undated roster row's relationship) is a bar of its own
+    # before the final score, which grows by it; a zero term draws nothing.
+    terms = [{"relationship": -1.5}] + [{"relationship": 0.0}] * (len(records) - 1)
+    bars = explain.waterfall_chart(records, model, terms)["data"]["values"]
+    first = [b for b in bars if b["record_number"] == 0]
+    assert [b["column_name"] for b in first][-2:] == ["relationship", "Final score"]
+    assert first[-1]["log2_bayes_factor"] == pytest.approx(records[0]["match_weight"] - 1.5)
+    assert sum(b["log2_bayes_factor"] for b in first[:-1]) == pytest.approx(first[-1]["log2_bayes_factor"])
+    assert [b["bar_sort_order"] for b in first] == list(range(len(first)))
+    assert "relationship" not in {b["column_name"] for b in bars if b["record_number"] == 1}
+
     monkeypatch.setattr(explain, "PAIRS_PER_PAGE", 25)
     paths = explain.write_waterfalls(frame, pairs, model, tmp_path, "review", "复核", mask_ids=True)
     pages = math.ceil(len(CASES) / 25)
@@ -93,6 +110,17 @@ def test_a_sync_writes_review_waterfalls_and_explain_writes_a_childs(tmp_path):
         _offline(page.read_text(encoding="utf-8"))
     if len(queue):
         assert queue["pair_id"].iloc[0] in pages[0].read_text(encoding="utf-8")
+    # Each pair's waterfall ends at the match weight the queue holds: the sync's prior and
+    # the relationship term of an undated roster row are in the chart, not only Splink's sum.
+    finals = [
+        bar["log2_bayes_factor"]
+        for page in pages
+        for spec in _specs(page.read_text(encoding="utf-8"))
+        for bar in spec["data"]["values"]
+        if bar["column_name"] == "Final score"
+    ]
+    stored = queue.sort_values(["rank", "pair_id"])["match_weight"].tolist()
+    assert finals == pytest.approx(stored, abs=1e-6)
 
     sizes = records.groupby("child_id").size()
     child = sizes.sort_values(kind="stable").index[-1]

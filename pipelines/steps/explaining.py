@@ -17,6 +17,8 @@ from linkage import explain
 from linkage.config import load_config
 from linkage.link import STAGED_COLUMNS
 from linkage.prepare import linkage_frame
+from linkage.prior import sync_prior, with_prior
+from linkage.roles import ROLE, child_share, role_weights
 from linkage.splink_model import load_model, tf_columns
 from warehouse import tables as T
 from warehouse.io import read_frame
@@ -44,6 +46,35 @@ def _term_frequencies(conn: sa.Connection, model: dict) -> dict[str, pd.DataFram
     return out
 
 
+def _as_scored(conn: sa.Connection, model: dict, ids_sql: str, params: dict) -> tuple[dict, pd.Series]:
+    """The model with the sync's prior (``linkage.prior``), and the relationship term of
+    each record ``ids_sql`` selects (``linkage.roles``): what linkage put into a pair's
+    match weight beyond the trained model, so that a waterfall ends where the pair does."""
+    config = load_config()
+    candidates = read_frame(
+        conn,
+        T.STAGED_RECORDS,
+        "role IN (" + ", ".join(f"'{r}'" for r in config.roles_linked) + ")",
+        columns=["id_number"],
+    )
+    prior = sync_prior(candidates["id_number"], config.training["prior_recall"])
+    roles = read_frame(conn, T.STAGED_RECORDS, columns=["relationship", "role"])
+    records = read_frame(
+        conn,
+        T.STAGED_RECORDS,
+        f"record_id IN ({ids_sql})",
+        params,
+        columns=["record_id", "role", "relationship"],
+    )
+    return (model if prior is None else with_prior(model, prior)), role_weights(records, child_share(roles))
+
+
+def _terms(pairs: pd.DataFrame, weights: pd.Series) -> list[dict[str, float]]:
+    """Each pair's relationship term: the sum of its two records' (``linkage.roles.weigh_roles``)."""
+    term = pairs["record_id_l"].map(weights).fillna(0.0) + pairs["record_id_r"].map(weights).fillna(0.0)
+    return [{ROLE: float(t)} for t in term]
+
+
 def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
     """The linkage frame of the records whose ids ``ids_sql`` selects, with their
     households' rows for carers (a roster member's carers include the head's spouse)."""
@@ -65,7 +96,7 @@ def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
 
 def explain_child_step(engine: sa.Engine, child_id: str, out: Path) -> Path:
     """One page with the waterfall of every pair of ``child_id``'s records (an old id
-    resolves through the lineage), as the published model scores them."""
+    resolves through the lineage), as the published model scores them in this sync."""
     config = load_config()
     model = load_model(config.model_file)
     records = f"{whole(T.CHILD_RECORDS)} r"
@@ -78,6 +109,7 @@ def explain_child_step(engine: sa.Engine, child_id: str, out: Path) -> Path:
         if frame.empty:
             raise ValueError(f"no child {child_id!r} in the published registry")
         tf = _term_frequencies(conn, model)
+        model, weights = _as_scored(conn, model, ids_sql, {"c": child_id})
     ids = sorted(frame["unique_id"])
     pairs = pd.DataFrame(list(combinations(ids, 2)), columns=["record_id_l", "record_id_r"])
     title = f"儿童 {child_id} 的记录配对 How the records of child {child_id} link"
@@ -93,7 +125,7 @@ def explain_child_step(engine: sa.Engine, child_id: str, out: Path) -> Path:
         [
             (
                 "匹配权重瀑布图 Waterfall: 滑块 record_number 选择配对 the slider picks the pair",
-                explain.waterfall_chart(records, model),
+                explain.waterfall_chart(records, model, _terms(pairs, weights)),
             )
         ],
         [note],
@@ -118,6 +150,7 @@ def review_pages_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Pa
         )
         frame = _frame(conn, ids_sql, {"s": ref.sync_id})
         tf = _term_frequencies(conn, model)
+        model, weights = _as_scored(conn, model, ids_sql, {"s": ref.sync_id})
     order = [c for c in ("rank", "pair_id") if c in queue]
     queue = queue.sort_values(order) if order else queue
     folder = Path(exports) / ref.as_of.isoformat() / REVIEW_FOLDER
@@ -131,4 +164,5 @@ def review_pages_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Pa
         title,
         tf=tf,
         mask_ids=True,
+        terms=_terms(queue, weights),
     )
