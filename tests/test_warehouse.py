@@ -86,3 +86,46 @@ def test_alembic_migrations_match_the_table_declarations(engine):
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'registry'"
         ).scalar()
     assert tables == len(T.REGISTRY_TABLES) + len(T.HISTORY_TABLES) + 1  # + alembic_version
+
+
+def test_migration_0006_moves_a_published_registrys_flags_and_twin_rows_and_back(engine):
+    """A PostgreSQL warehouse published by an older version keeps nothing restricted in
+    ``registry`` once migrated, and a downgrade puts it back where the older version reads it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("Alembic migrates the PostgreSQL warehouse; DuckDB is created directly")
+    from alembic import command
+
+    from warehouse.engine import alembic_config
+
+    def migrate_to(revision: str) -> None:
+        with engine.connect() as conn:
+            (command.downgrade if revision != "head" else command.upgrade)(alembic_config(conn), revision)
+
+    def flags() -> dict[str, object]:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT alert_id, restricted FROM registry.gap_alerts").all()
+        return dict(rows)
+
+    migrate_to("0005")
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO registry.gap_alerts (alert_id, child_id, alert, restricted) "
+            "VALUES ('a1', 'C1', 'medical_insurance_missing', true), ('a2', 'C2', 'dropout', false)"
+        )
+    migrate_to("head")
+    assert flags() == {"a1": None, "a2": None}
+    with engine.connect() as conn:
+        kept = read_frame(conn, T.RESTRICTED_EVIDENCE, columns=["alert_id", "restricted"])
+    assert kept.set_index("alert_id")["restricted"].astype(bool).to_dict() == {"a1": True}
+    with engine.begin() as conn:
+        insert_frame(
+            conn,
+            T.RESTRICTED_CHILD_RECORDS,
+            pd.DataFrame({"record_id": ["health_conditions:h.xlsx:3"], "child_id": ["C1"]}),
+        )
+    migrate_to("0005")
+    assert flags() == {"a1": True, "a2": False}
+    with engine.connect() as conn:
+        back = conn.exec_driver_sql("SELECT record_id, child_id FROM registry.child_records").all()
+    assert [tuple(r) for r in back] == [("health_conditions:h.xlsx:3", "C1")]
+    migrate_to("head")

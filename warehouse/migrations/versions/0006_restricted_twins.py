@@ -16,6 +16,43 @@ branch_labels = None
 depends_on = None
 
 
+SCHEMAS = ("registry", "registry_build")  # the published registry and the build a sync writes
+TWIN_COLUMNS = {
+    "child_records": (
+        "source_system, source_file, source_sheet, source_row, record_id, record_key, child_id, "
+        "match_probability, sync_id"
+    ),
+    "review_pairs": (
+        "pair_id, record_key_l, record_key_r, record_id_l, record_id_r, match_probability, match_weight, "
+        "levels, weights, reason, reason_detail, rank, decision, sync_id, holds_alert"
+    ),
+}
+FLAG_BEFORE = "the reason reveals health_conditions data"
+FLAG_AFTER = "the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)"
+REASON_BEFORE = (
+    "why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert "
+    "back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, "
+    "two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold"
+)
+REASON_AFTER = REASON_BEFORE.replace(
+    " / twin_guard", " / tied (a row without birth date or number matching two children alike) / twin_guard"
+)
+
+
+def _comment(
+    table: str, column: str, type_: sa.types.TypeEngine, before: str, after: str, schema: str
+) -> None:
+    op.alter_column(
+        table,
+        column,
+        existing_type=type_,
+        comment=after,
+        existing_comment=before,
+        existing_nullable=True,
+        schema=schema,
+    )
+
+
 def upgrade() -> None:
     op.create_table(
         "child_records",
@@ -165,46 +202,9 @@ def upgrade() -> None:
         schema="restricted",
         comment="registry.review_pairs rows of which a record comes from a restricted register.",
     )
-    op.alter_column(
-        "gap_alerts",
-        "restricted",
-        existing_type=sa.BOOLEAN(),
-        comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
-        existing_comment="the reason reveals health_conditions data",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry",
-    )
-    op.alter_column(
-        "review_pairs",
-        "reason",
-        existing_type=sa.TEXT(),
-        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry",
-    )
-    op.alter_column(
-        "gap_alerts",
-        "restricted",
-        existing_type=sa.BOOLEAN(),
-        comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
-        existing_comment="the reason reveals health_conditions data",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry_build",
-    )
-    op.alter_column(
-        "review_pairs",
-        "reason",
-        existing_type=sa.TEXT(),
-        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry_build",
-    )
+    for schema in SCHEMAS:
+        _comment("gap_alerts", "restricted", sa.BOOLEAN(), FLAG_BEFORE, FLAG_AFTER, schema)
+        _comment("review_pairs", "reason", sa.TEXT(), REASON_BEFORE, REASON_AFTER, schema)
     op.add_column(
         "alert_evidence",
         sa.Column(
@@ -248,46 +248,16 @@ def downgrade() -> None:
         existing_comment="Gap alerts whose reason, evidence or sentence reveals a restricted category (diagnoses, hiv, serious illness).",
         schema="restricted",
     )
+    # The flags and the twins' rows go back where the older version reads them.
+    op.execute(
+        "UPDATE registry.gap_alerts SET restricted = alert_id IN "
+        "(SELECT alert_id FROM restricted.alert_evidence WHERE restricted)"
+    )
     op.drop_column("alert_evidence", "restricted", schema="restricted")
-    op.alter_column(
-        "review_pairs",
-        "reason",
-        existing_type=sa.TEXT(),
-        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry_build",
-    )
-    op.alter_column(
-        "gap_alerts",
-        "restricted",
-        existing_type=sa.BOOLEAN(),
-        comment="the reason reveals health_conditions data",
-        existing_comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry_build",
-    )
-    op.alter_column(
-        "review_pairs",
-        "reason",
-        existing_type=sa.TEXT(),
-        comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_comment="why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth date or number matching two children alike) / twin_guard (strong pair whose names do not sound alike) / below_threshold",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry",
-    )
-    op.alter_column(
-        "gap_alerts",
-        "restricted",
-        existing_type=sa.BOOLEAN(),
-        comment="the reason reveals health_conditions data",
-        existing_comment="the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)",
-        existing_nullable=True,
-        autoincrement=False,
-        schema="registry",
-    )
+    for table, columns in TWIN_COLUMNS.items():
+        op.execute(f"INSERT INTO registry.{table} ({columns}) SELECT {columns} FROM restricted.{table}")
+    for schema in SCHEMAS:
+        _comment("gap_alerts", "restricted", sa.BOOLEAN(), FLAG_AFTER, FLAG_BEFORE, schema)
+        _comment("review_pairs", "reason", sa.TEXT(), REASON_AFTER, REASON_BEFORE, schema)
     op.drop_table("review_pairs", schema="restricted")
     op.drop_table("child_records", schema="restricted")
