@@ -120,7 +120,8 @@ def _chosen_child(url: str) -> dict:
     with engine.connect() as conn:
         row = conn.execute(
             sa.text(
-                "SELECT c.child_id, c.id_number, c.n_records, EXISTS (SELECT 1 FROM restricted.child_records r "
+                "SELECT c.child_id, c.id_number, c.n_records + (SELECT count(*) FROM restricted.child_records r "
+                "WHERE r.child_id = c.child_id) AS n_records, EXISTS (SELECT 1 FROM restricted.child_records r "
                 "WHERE r.child_id = c.child_id) AS on_register FROM registry.children c "
                 "WHERE c.id_number IS NOT NULL AND c.n_records >= 2 AND EXISTS (SELECT 1 FROM "
                 "registry.gap_alerts a WHERE a.child_id = c.child_id AND a.status = 'open') "

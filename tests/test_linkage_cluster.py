@@ -112,6 +112,7 @@ def test_an_undated_row_matching_two_children_alike_is_tied_and_joins_neither():
     records = _facts(r=None, a="2015-01-01", b="2018-06-01")
     pairs = _weighed(("r", "a", 4.0), ("b", "r", 4.0))
     assert tied(records, pairs, 0.7, 0.01).tolist() == [True, True]
+    assert not tied(records, pairs, 0.7, -1.0).any()  # a negative margin: the rule is off
     result = cluster(records, pairs.loc[~tied(records, pairs, 0.7, 0.01)], 0.7)
     assert _groups(result) == {frozenset({"r"}), frozenset({"a"}), frozenset({"b"})}
 

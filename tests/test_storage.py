@@ -146,6 +146,11 @@ def test_no_registry_row_says_a_child_is_on_the_restricted_register(synced):
         assert list(twin) == ["health_conditions"]
         pairs = conn.execute(sa.text("SELECT record_id_l, record_id_r FROM restricted.review_pairs")).all()
         assert all(any(r.startswith("health_conditions:") for r in pair) for pair in pairs)
+        counted = (
+            "SELECT count(*) FROM registry.children c WHERE n_records <> "
+            "(SELECT count(*) FROM registry.child_records r WHERE r.child_id = c.child_id)"
+        )
+        assert conn.execute(sa.text(counted)).scalar() == 0  # n_records gives no restricted row away
         flags = "SELECT count(*) FROM registry.gap_alerts WHERE restricted IS NOT NULL"
         assert conn.execute(sa.text(flags)).scalar() == 0
         kept = "SELECT count(*) FROM restricted.alert_evidence WHERE restricted"

@@ -101,31 +101,40 @@ def test_migration_0006_moves_a_published_registrys_flags_and_twin_rows_and_back
         with engine.connect() as conn:
             (command.downgrade if revision != "head" else command.upgrade)(alembic_config(conn), revision)
 
-    def flags() -> dict[str, object]:
+    def published() -> tuple[dict, list, int]:
+        """(alert flags, child_records rows, the child's n_records) in registry."""
         with engine.connect() as conn:
-            rows = conn.exec_driver_sql("SELECT alert_id, restricted FROM registry.gap_alerts").all()
-        return dict(rows)
+            flags = dict(conn.exec_driver_sql("SELECT alert_id, restricted FROM registry.gap_alerts").all())
+            rows = conn.exec_driver_sql("SELECT record_id FROM registry.child_records ORDER BY 1").scalars()
+            count = conn.exec_driver_sql("SELECT n_records FROM registry.children").scalar()
+            return flags, list(rows), count
 
+    health, school = "health_conditions:h.xlsx:3", "education_students:e.csv:2"
     migrate_to("0005")
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO registry.gap_alerts (alert_id, child_id, alert, restricted) "
-            "VALUES ('a1', 'C1', 'medical_insurance_missing', true), ('a2', 'C2', 'dropout', false)"
+            "VALUES ('a1', 'C1', 'medical_insurance_missing', true), ('a2', 'C1', 'dropout', false)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO registry.child_records (source_system, record_id, child_id) VALUES "
+            f"('health_conditions', '{health}', 'C1'), ('education_students', '{school}', 'C1')"
+        )
+        conn.exec_driver_sql("INSERT INTO registry.children (child_id, n_records) VALUES ('C1', 2)")
+        conn.exec_driver_sql(
+            "INSERT INTO registry.review_pairs (pair_id, record_id_l, record_id_r) VALUES "
+            f"('p1', '{school}', '{health}')"
         )
     migrate_to("head")
-    assert flags() == {"a1": None, "a2": None}
+    assert published() == ({"a1": None, "a2": None}, [school], 1)
     with engine.connect() as conn:
         kept = read_frame(conn, T.RESTRICTED_EVIDENCE, columns=["alert_id", "restricted"])
+        twins = [
+            conn.exec_driver_sql(f"SELECT count(*) FROM {t.qualified_name}").scalar()
+            for t in (T.REVIEW_PAIRS, T.RESTRICTED_REVIEW_PAIRS, T.RESTRICTED_CHILD_RECORDS)
+        ]
     assert kept.set_index("alert_id")["restricted"].astype(bool).to_dict() == {"a1": True}
-    with engine.begin() as conn:
-        insert_frame(
-            conn,
-            T.RESTRICTED_CHILD_RECORDS,
-            pd.DataFrame({"record_id": ["health_conditions:h.xlsx:3"], "child_id": ["C1"]}),
-        )
+    assert twins == [0, 1, 1]
     migrate_to("0005")
-    assert flags() == {"a1": True, "a2": False}
-    with engine.connect() as conn:
-        back = conn.exec_driver_sql("SELECT record_id, child_id FROM registry.child_records").all()
-    assert [tuple(r) for r in back] == [("health_conditions:h.xlsx:3", "C1")]
+    assert published() == ({"a1": True, "a2": False}, [school, health], 2)
     migrate_to("head")

@@ -325,7 +325,11 @@ CHILDREN = Table(
         ("village_kind", STR, "village / community / NULL"),
         ("guardian_name", STR, "guardian"),
         ("guardian_phone", STR, "guardian's phone"),
-        ("n_records", INT, "staged rows linked to the child"),
+        (
+            "n_records",
+            INT,
+            "staged rows linked to the child in registry.child_records (not its restricted twin)",
+        ),
         ("sources", STR, "comma-joined source systems holding the child"),
         ("first_seen_sync", INT, "sync the id was first assigned"),
         ("last_seen_sync", INT, "latest sync holding the child"),

@@ -27,6 +27,16 @@ TWIN_COLUMNS = {
         "levels, weights, reason, reason_detail, rank, decision, sync_id, holds_alert"
     ),
 }
+# The rows of the register this version keeps apart (values/reference.yaml, restricted.sources).
+TWIN_ROWS = {
+    "child_records": "source_system = 'health_conditions'",
+    "review_pairs": "record_id_l LIKE 'health_conditions:%' OR record_id_r LIKE 'health_conditions:%'",
+}
+_TWIN_COUNT = (
+    "(SELECT count(*) FROM restricted.child_records r WHERE r.child_id = registry.children.child_id)"
+)
+COUNT_BEFORE = "staged rows linked to the child"
+COUNT_AFTER = "staged rows linked to the child in registry.child_records (not its restricted twin)"
 FLAG_BEFORE = "the reason reveals health_conditions data"
 FLAG_AFTER = "the reason reveals health_conditions data; NULL once published (the flag is in restricted.alert_evidence)"
 REASON_BEFORE = (
@@ -205,6 +215,7 @@ def upgrade() -> None:
     for schema in SCHEMAS:
         _comment("gap_alerts", "restricted", sa.BOOLEAN(), FLAG_BEFORE, FLAG_AFTER, schema)
         _comment("review_pairs", "reason", sa.TEXT(), REASON_BEFORE, REASON_AFTER, schema)
+        _comment("children", "n_records", sa.BIGINT(), COUNT_BEFORE, COUNT_AFTER, schema)
     op.add_column(
         "alert_evidence",
         sa.Column(
@@ -228,7 +239,14 @@ def upgrade() -> None:
         "GRANT SELECT, INSERT, UPDATE, DELETE ON restricted.child_records, restricted.review_pairs "
         "TO childreg_sync"
     )
-    # A published registry's alert flags move now, not at the next sync.
+    # What a published registry holds moves now, not at the next sync.
+    for table, columns in TWIN_COLUMNS.items():
+        where = TWIN_ROWS[table]
+        op.execute(
+            f"INSERT INTO restricted.{table} ({columns}) SELECT {columns} FROM registry.{table} WHERE {where}"
+        )
+        op.execute(f"DELETE FROM registry.{table} WHERE {where}")
+    op.execute(f"UPDATE registry.children SET n_records = n_records - {_TWIN_COUNT}")
     op.execute(
         "INSERT INTO restricted.alert_evidence (alert_id, child_id, evidence, detail) "
         "SELECT alert_id, child_id, evidence, NULL FROM registry.gap_alerts g WHERE g.restricted "
@@ -254,10 +272,12 @@ def downgrade() -> None:
         "(SELECT alert_id FROM restricted.alert_evidence WHERE restricted)"
     )
     op.drop_column("alert_evidence", "restricted", schema="restricted")
+    op.execute(f"UPDATE registry.children SET n_records = n_records + {_TWIN_COUNT}")
     for table, columns in TWIN_COLUMNS.items():
         op.execute(f"INSERT INTO registry.{table} ({columns}) SELECT {columns} FROM restricted.{table}")
     for schema in SCHEMAS:
         _comment("gap_alerts", "restricted", sa.BOOLEAN(), FLAG_AFTER, FLAG_BEFORE, schema)
         _comment("review_pairs", "reason", sa.TEXT(), REASON_AFTER, REASON_BEFORE, schema)
+        _comment("children", "n_records", sa.BIGINT(), COUNT_AFTER, COUNT_BEFORE, schema)
     op.drop_table("review_pairs", schema="restricted")
     op.drop_table("child_records", schema="restricted")
