@@ -58,7 +58,13 @@ def _as_scored(conn: sa.Connection, model: dict, ids_sql: str, params: dict) -> 
         columns=["id_number"],
     )
     prior = sync_prior(candidates["id_number"], config.training["prior_recall"])
-    roles = read_frame(conn, T.STAGED_RECORDS, columns=["relationship", "role"])
+    # the dated roster rows child_share reads, not a city's every row
+    roles = read_frame(
+        conn,
+        T.STAGED_RECORDS,
+        "relationship IS NOT NULL AND role IN ('child', 'adult')",
+        columns=["relationship", "role"],
+    )
     records = read_frame(
         conn,
         T.STAGED_RECORDS,
