@@ -246,7 +246,8 @@ def tied(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float, margin_bi
     firsts = rivals["row"].map(top["other"])
     apart = [comps.refusal(a, b) is not None for a, b in zip(firsts, rivals["other"], strict=True)]
     rows = set(rivals.loc[apart, "row"])
-    return pairs["record_id_l"].isin(rows) | pairs["record_id_r"].isin(rows)
+    touching = pairs["record_id_l"].isin(rows) | pairs["record_id_r"].isin(rows)
+    return touching & (pairs["match_probability"] >= threshold)
 
 
 def cluster(

@@ -134,7 +134,7 @@ def _deletes(child_id: str) -> list[tuple[str, str]]:
         ("restricted.alert_evidence", "child_id = :c"),
         ("restricted.child_categories", "child_id = :c"),
         ("registry.review_pairs", f"record_key_l IN ({keys}) OR record_key_r IN ({keys})"),
-        ("restricted.review_pairs", f"record_key_l IN ({keys}) OR record_key_r IN ({keys})"),
+        (TWINS[T.REVIEW_PAIRS.name].qualified_name, f"record_key_l IN ({keys}) OR record_key_r IN ({keys})"),
         ("registry.review_decisions", f"record_key_l IN ({keys}) OR record_key_r IN ({keys})"),
         ("registry.child_id_lineage", "old_child_id = :c OR new_child_id = :c"),
     ]

@@ -281,9 +281,14 @@ def after_publish(conn: sa.Connection, sync_id: int) -> None:
 def with_flags(conn: sa.Connection, alerts: pd.DataFrame) -> pd.DataFrame:
     """Published alerts with their ``restricted`` flag put back from ``restricted.alert_evidence``:
     the next sync's history and the exports' access rules read it."""
+    kept = read_frame(conn, T.RESTRICTED_EVIDENCE, columns=["alert_id", "restricted"])
+    return _flagged(alerts, kept.set_index("alert_id"))
+
+
+def _flagged(alerts: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """``alerts`` with ``restricted`` from ``kept`` (restricted.alert_evidence by alert_id)."""
     if "alert_id" not in alerts:
         return alerts
-    kept = read_frame(conn, T.RESTRICTED_EVIDENCE, columns=["alert_id", "restricted"]).set_index("alert_id")
     flag = alerts["alert_id"].map(kept["restricted"]).astype("boolean").fillna(False)
     return alerts.assign(restricted=flag.astype(bool))
 
@@ -292,8 +297,8 @@ def with_restricted(conn: sa.Connection, alerts: pd.DataFrame, categories: pd.Da
     """(alerts, categories) as the policy engine made them: the registry's rows with the
     restricted sentences, evidence and categories put back, for the exports that decide
     per department what each may see."""
-    alerts = with_flags(conn, alerts)
     evidence = read_frame(conn, T.RESTRICTED_EVIDENCE).set_index("alert_id")
+    alerts = _flagged(alerts, evidence)
     if len(evidence) and "alert_id" in alerts:
         full = alerts["alert_id"].map(evidence["evidence"])
         if "evidence" in alerts:
