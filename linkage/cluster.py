@@ -262,7 +262,9 @@ def cluster(
 
     ``records``: record_id, id_number (valid or NULL), optionally birth_date (NULL
     when the record holds none). ``pairs``: record_id_l, record_id_r (both among
-    ``records``), match_probability; reviewers' links may name records of other syncs
+    ``records``), match_probability, optionally sole (a pair that joins below the
+    threshold: a roster row's sole candidate, ``linkage.sole``; it is taken after every
+    stronger pair, as any edge is); reviewers' links may name records of other syncs
     and are ignored then. Returns record_id, cluster_id (smallest record id
     of the cluster), match_probability (strongest edge that joined the record; 1.0
     for a record alone or joined by a reviewer). Must-links a hard fact forbids are
@@ -272,7 +274,10 @@ def cluster(
     known = set(records["record_id"])
     must = [(a, b) for a, b in must_link if a in known and b in known]
     cannot = [(a, b) for a, b in cannot_link if a in known and b in known]
-    strong = pairs.loc[pairs["match_probability"] >= threshold, [*_EDGE, "match_probability"]]
+    joins = pairs["match_probability"] >= threshold
+    if "sole" in pairs:
+        joins |= pairs["sole"].astype(bool)
+    strong = pairs.loc[joins, [*_EDGE, "match_probability"]]
     component = _components(
         records["record_id"], pd.concat([strong[_EDGE], pd.DataFrame(must, columns=_EDGE)])
     )

@@ -17,6 +17,7 @@ class LinkageConfig:
     match_threshold: float
     review_lower: float
     tie_margin_bits: float
+    sole_candidates: bool
     review_max_pairs: int
     incremental_max_share: float
     duckdb_memory_limit: str
@@ -33,6 +34,7 @@ def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
         match_threshold=float(raw["match_threshold"]),
         review_lower=float(raw["review_lower"]),
         tie_margin_bits=float(raw["tie_margin_bits"]),
+        sole_candidates=bool(raw["sole_candidates"]),
         review_max_pairs=int(raw["review_max_pairs"]),
         incremental_max_share=float(raw["incremental_max_share"]),
         duckdb_memory_limit=str(raw["duckdb_memory_limit"]),

@@ -24,6 +24,7 @@ from linkage.config import LinkageConfig
 from linkage.ids import assign_ids
 from linkage.prior import sync_prior, with_prior
 from linkage.roles import ROLE, child_share, role_weights, weigh_roles
+from linkage.sole import sole_candidates
 from linkage.splink_model import comparison_levels, level_labels, score, score_new, scoring_backend
 
 # The staged columns link() reads: a city's staged rows hold some seventy columns,
@@ -166,7 +167,15 @@ def _mergeable(levels: pd.DataFrame) -> pd.Series:
 
 # Why a pair is asked, most pressing first: the queue is ranked by its first reason.
 # held_alert is set after linkage, by the rules that hold an alert back on a near-miss.
-REASONS = ("held_alert", "must_link_refused", "conflicting_numbers", "tied", "twin_guard", "below_threshold")
+REASONS = (
+    "held_alert",
+    "must_link_refused",
+    "conflicting_numbers",
+    "tied",
+    "sole_candidate",
+    "twin_guard",
+    "below_threshold",
+)
 QUEUE_COLUMNS = [
     "pair_id",
     "record_key_l",
@@ -189,14 +198,17 @@ def _reasons(pairs: pd.DataFrame, numbers: pd.Series, config: LinkageConfig) -> 
     """Why each pair belongs in review, comma-joined in the order of ``REASONS``; empty
     when it does not. ``numbers``: record_id → valid identity number."""
     strong = pairs["match_probability"] >= config.match_threshold
+    sole = pairs["sole"].astype(bool)
     left, right = pairs["record_id_l"].map(numbers), pairs["record_id_r"].map(numbers)
     flags = {
         # A strong pair the clustering refuses: one of the two numbers may be mistyped.
         "conflicting_numbers": strong & left.notna() & right.notna() & (left != right),
         # A strong pair of a row that ties two children (``linkage.cluster.tied``).
-        "tied": strong & pairs["tied"].astype(bool),
+        "tied": strong & pairs["tied"].astype(bool) & ~sole,
+        # Joined below the threshold: the roster row's one candidate (``linkage.sole``).
+        "sole_candidate": sole,
         "twin_guard": strong & ~pairs["automatic"].astype(bool),
-        "below_threshold": ~strong,
+        "below_threshold": ~strong & ~sole,
     }
     reason = pd.Series("", index=pairs.index)
     for code, flag in flags.items():
@@ -345,7 +357,9 @@ def link(
     # From here on only what clustering and golden records read: at a million children
     # every column held through scoring is a gigabyte.
     del staged
-    candidates = candidates[list(dict.fromkeys(["record_id", "record_key", "role", *golden.STAGED_INPUTS]))]
+    candidates = candidates[
+        list(dict.fromkeys(["record_id", "record_key", "role", "household_id", *golden.STAGED_INPUTS]))
+    ]
     clock.lap("prepare")
     is_new = ~candidates["record_key"].isin(set(previous["record_key"]))
     incremental = (
@@ -374,9 +388,12 @@ def link(
     refused_links: list[tuple[str, str, str]] = []
     facts = candidates[["record_id", "id_number", "birth_date"]]
     pairs = pairs.assign(tied=tied(facts, pairs, config.match_threshold, config.tie_margin_bits))
+    joining = pairs.loc[pairs["automatic"] & ~pairs["tied"]]
+    alone = cluster(facts, joining, config.match_threshold, must, cannot)
+    pairs = pairs.assign(sole=sole_candidates(candidates, pairs, alone) if config.sole_candidates else False)
     clusters = cluster(
         facts,
-        pairs.loc[pairs["automatic"] & ~pairs["tied"]],
+        pairs.loc[pairs["automatic"] & (~pairs["tied"] | pairs["sole"])],
         config.match_threshold,
         must,
         cannot,
@@ -402,7 +419,7 @@ def link(
     return Linked(
         records=records[["record_id", "record_key", "child_id", "match_probability"]],
         children=children,
-        pairs=pairs.drop(columns="tied"),
+        pairs=pairs.drop(columns=["tied", "sole"]),
         review=_review_queue(
             pairs, numbers, set(decisions.get("pair_id", pd.Series(dtype=str))), refused, config
         ),

@@ -56,7 +56,7 @@ def test_a_must_link_across_birth_dates_or_a_cannot_link_is_refused_and_one_that
 
 
 def _scored() -> pd.DataFrame:
-    keys = {f"r{i}": f"k{i}" for i in range(8)}
+    keys = {f"r{i}": f"k{i}" for i in range(10)}
     frame = pd.DataFrame(
         [
             ("r0", "r1", 0.55, True),  # below the threshold
@@ -65,10 +65,12 @@ def _scored() -> pd.DataFrame:
             ("r4", "r5", 0.99, True),  # strong and fine: not asked
             ("r1", "r5", 0.31, True),  # below the threshold, decided already
             ("r6", "r7", 0.96, True),  # strong, but r6 ties two children (linkage.cluster.tied)
+            ("r8", "r9", 0.45, True),  # below the threshold, joined: r8's sole candidate (linkage.sole)
         ],
         columns=["record_id_l", "record_id_r", "match_probability", "automatic"],
     )
     frame["tied"] = frame["record_id_l"].eq("r6")
+    frame["sole"] = frame["record_id_l"].eq("r8")
     frame["match_weight"] = 1.0
     frame["levels"] = frame["weights"] = "{}"
     return frame.assign(
@@ -97,8 +99,9 @@ def test_each_queued_pair_says_why_most_pressing_first():
         ["r1", "r5", "must_link_refused", 1],
         ["r0", "r4", "conflicting_numbers", 2],
         ["r6", "r7", "tied", 3],
-        ["r2", "r3", "twin_guard", 4],
-        ["r0", "r1", "below_threshold", 5],
+        ["r8", "r9", "sole_candidate", 4],
+        ["r2", "r3", "twin_guard", 5],
+        ["r0", "r1", "below_threshold", 6],
     ]
     assert queue["reason_detail"].tolist()[0] == "different_numbers"
     assert not queue["holds_alert"].any() and queue["decision"].isna().all()

@@ -518,7 +518,8 @@ REVIEW_PAIRS = Table(
             "why the pair is asked, comma-joined, first = most pressing: held_alert (a near-miss "
             "holding an alert back) / must_link_refused (a reviewer's 'same' breaks a hard fact) / "
             "conflicting_numbers (strong pair, two different valid numbers) / tied (a row without birth "
-            "date or number matching two children alike) / twin_guard (strong pair "
+            "date or number matching two children alike) / sole_candidate (joined below the threshold: "
+            "a roster row's one candidate child) / twin_guard (strong pair "
             "whose names do not sound alike) / below_threshold",
         ),
         (

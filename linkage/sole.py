@@ -1,0 +1,95 @@
+"""A household-roster row that joined no child, when its pairs reach one child only.
+
+A roster row without a usable number has no birth date (sources.md, extracts 2 and 3),
+and an insurance row has no township and no carers: such a pair agrees on name, sex,
+county and the family's programme, and the model, scoring it as though any other child
+of the name could be the row's, leaves it below the match threshold. Yet the sync's
+pairs say more than the pair does: when every pair the row has above the review floor
+reaches one child, and that child holds no row of the same roster in another household
+(a child is one household's member), no other child of the name is there to be the row's.
+
+Such a row joins that child when the pair also agrees on a fact a namesake seldom
+shares: the programme its insurance subsidy names, or the school age its grade gives.
+Without one, a sole candidate was the wrong child one time in twenty on the independent
+messy city; with one, never (benchmarks/RESULTS.md). The pair stays in the review queue
+(``sole_candidate``), so that a reviewer can part them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from linkage.comparisons import Programme, SchoolAge, comparison_named
+
+# The levels that corroborate a sole candidate: comparison → level key.
+CORROBORATING = {
+    Programme.output_column_name: Programme.SAME,
+    SchoolAge.output_column_name: SchoolAge.FITS,
+}
+_ENDS = ["pair", "row", "other", "match_probability", "automatic", "levels"]
+
+
+def corroborated(levels: pd.Series) -> pd.Series:
+    """Which pairs (their ``levels`` JSON, comparison → label) agree on a corroborating
+    level (``CORROBORATING``)."""
+    labels = {name: comparison_named(name).level(key).label for name, key in CORROBORATING.items()}
+    parsed = levels.map(json.loads)
+    return pd.Series(
+        [any(found.get(name) == label for name, label in labels.items()) for found in parsed],
+        index=levels.index,
+        dtype=bool,
+    )
+
+
+def _ends(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Each pair twice, once from each record (``row``) towards the other."""
+    keep = ["record_id_l", "record_id_r", "match_probability", "automatic", "levels"]
+    frame = pairs[keep].assign(pair=pairs.index)
+    return pd.concat(
+        [
+            frame.rename(columns={"record_id_l": "row", "record_id_r": "other"}),
+            frame.rename(columns={"record_id_r": "row", "record_id_l": "other"}),
+        ],
+        ignore_index=True,
+    )[_ENDS]
+
+
+def _other_household(ends: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
+    """Whether the candidate child holds a row of the row group's roster in another
+    household: ``ends`` has ``group`` and ``candidate`` (cluster ids)."""
+    rosters = records.loc[records["household_id"].notna(), ["cluster_id", "source_system", "household_id"]]
+    links = ends[["group", "candidate"]].drop_duplicates()
+    both = links.merge(rosters.rename(columns={"cluster_id": "group"}), on="group").merge(
+        rosters.rename(columns={"cluster_id": "candidate", "household_id": "held"}),
+        on=["candidate", "source_system"],
+    )
+    apart = both.loc[both["household_id"].ne(both["held"]), ["group", "candidate"]].drop_duplicates()
+    keys = pd.MultiIndex.from_frame(ends[["group", "candidate"]])
+    return pd.Series(keys.isin(pd.MultiIndex.from_frame(apart)), index=ends.index)
+
+
+def sole_candidates(records: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame) -> pd.Series:
+    """Which pairs join a group of roster rows that joined no child to the one child its
+    pairs reach (at most one pair per group: its strongest corroborated automatic pair).
+
+    ``records``: record_id, role, source_system, household_id. ``pairs``: record_id_l,
+    record_id_r, match_probability, automatic (``link._mergeable``), levels (JSON).
+    ``clusters``: record_id, cluster_id, as clustering left them without these pairs.
+    Returns a boolean per row of ``pairs``.
+    """
+    frame = records[["record_id", "role", "source_system", "household_id"]].merge(
+        clusters[["record_id", "cluster_id"]], on="record_id"
+    )
+    children = set(frame.loc[frame["role"].eq("child"), "cluster_id"])
+    cluster_of = frame.set_index("record_id")["cluster_id"]
+    ends = _ends(pairs)
+    ends["group"], ends["candidate"] = ends["row"].map(cluster_of), ends["other"].map(cluster_of)
+    ends = ends.loc[~ends["group"].isin(children) & ends["candidate"].isin(children) & ends["group"].notna()]
+    ends = ends.loc[~_other_household(ends, frame)]
+    sole = ends.groupby("group")["candidate"].transform("nunique").eq(1)
+    chosen = ends.loc[sole & ends["automatic"].astype(bool)]
+    chosen = chosen.loc[corroborated(chosen["levels"])]
+    best = chosen.sort_values(["match_probability", "pair"], ascending=[False, True]).drop_duplicates("group")
+    return pd.Series(pairs.index.isin(best["pair"]), index=pairs.index)

@@ -1,0 +1,100 @@
+"""A roster row that joined no child joins the one child its pairs reach (linkage.sole; issue 11,
+'Rows without a number join their child')."""
+
+import json
+
+import pandas as pd
+
+from linkage.cluster import cluster
+from linkage.comparisons import Programme, SchoolAge
+from linkage.sole import sole_candidates
+
+SAME_PROGRAMME = Programme().level(Programme.SAME).label
+FITS_SCHOOL_AGE = SchoolAge().level(SchoolAge.FITS).label
+MISSING = "缺失 missing"
+
+
+def _records(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:
+    """(record_id, role, source_system, household_id); no record holds a number or a date."""
+    frame = pd.DataFrame(rows, columns=["record_id", "role", "source_system", "household_id"])
+    return frame.assign(id_number=None, birth_date=None)
+
+
+# r: a poverty-roster row without a number; i, j: insurance rows of two children of its name.
+ROSTER = ("r", "undetermined", "poverty_households", "H1")
+INSURED_I = ("i", "child", "health_insurance", None)
+INSURED_J = ("j", "child", "health_insurance", None)
+
+
+def _pair(left: str, right: str, p: float, programme: str = SAME_PROGRAMME, automatic: bool = True):
+    levels = json.dumps({"programme": programme, "school_age": MISSING}, ensure_ascii=False)
+    return (left, right, p, automatic, levels)
+
+
+def _pairs(*rows) -> pd.DataFrame:
+    return pd.DataFrame(
+        rows, columns=["record_id_l", "record_id_r", "match_probability", "automatic", "levels"]
+    )
+
+
+def _joined(records: pd.DataFrame, pairs: pd.DataFrame) -> set[frozenset[str]]:
+    """The clusters linkage forms: strong pairs first, then the sole candidates' pairs."""
+    alone = cluster(records, pairs, 0.7)
+    result = cluster(records, pairs.assign(sole=sole_candidates(records, pairs, alone)), 0.7)
+    return {frozenset(g) for _, g in result.groupby("cluster_id")["record_id"]}
+
+
+def test_a_roster_row_whose_pairs_reach_one_child_joins_it():
+    records = _records(ROSTER, INSURED_I, INSURED_J)
+    pairs = _pairs(_pair("r", "i", 0.45))
+    assert sole_candidates(records, pairs, cluster(records, pairs, 0.7)).tolist() == [True]
+    assert _joined(records, pairs) == {frozenset("ri"), frozenset("j")}
+
+
+def test_a_second_child_above_the_floor_leaves_the_row_alone():
+    records = _records(ROSTER, INSURED_I, INSURED_J)
+    pairs = _pairs(_pair("r", "i", 0.45), _pair("j", "r", 0.32, programme="不同 different"))
+    assert _joined(records, pairs) == {frozenset("r"), frozenset("i"), frozenset("j")}
+
+
+def test_a_child_on_the_roster_in_another_household_is_no_candidate():
+    # j's child is on the same roster in household H2 (a child is one household's member)
+    j_roster = ("k", "child", "poverty_households", "H2")
+    records = _records(ROSTER, INSURED_I, INSURED_J, j_roster)
+    pairs = _pairs(_pair("r", "i", 0.45), _pair("r", "j", 0.5), (*_pair("j", "k", 0.99)[:4], "{}"))
+    assert _joined(records, pairs) == {frozenset("ri"), frozenset("jk")}
+    # the same household's row (the child twice in one roster) does not exclude it
+    same = records.assign(household_id=records["household_id"].replace("H2", "H1"))
+    assert _joined(same, pairs) == {frozenset("r"), frozenset("i"), frozenset("jk")}
+
+
+def test_only_a_corroborated_automatic_pair_joins():
+    records = _records(ROSTER, INSURED_I, INSURED_J)
+    # name, sex and county alone: a namesake shares them as often
+    assert _joined(records, _pairs(_pair("r", "i", 0.45, programme=MISSING))) == {
+        frozenset("r"),
+        frozenset("i"),
+        frozenset("j"),
+    }
+    # names that do not sound alike are never merged on the model's word (twin guard)
+    assert _joined(records, _pairs(_pair("r", "i", 0.45, automatic=False))) == {
+        frozenset("r"),
+        frozenset("i"),
+        frozenset("j"),
+    }
+    # the school age its grade gives corroborates as the programme does
+    fits = ("r", "i", 0.45, True, json.dumps({"programme": MISSING, "school_age": FITS_SCHOOL_AGE}))
+    assert _joined(records, _pairs(fits)) == {frozenset("ri"), frozenset("j")}
+
+
+def test_a_row_that_joined_a_child_or_a_reviewers_no_is_left_as_it_is():
+    records = _records(ROSTER, INSURED_I, INSURED_J)
+    # r joined j on a strong pair: its weaker pair with i changes nothing
+    pairs = _pairs(_pair("r", "j", 0.9), _pair("r", "i", 0.45))
+    assert _joined(records, pairs) == {frozenset("rj"), frozenset("i")}
+    # a reviewer called r and i different: the pair is marked, clustering refuses it
+    pairs = _pairs(_pair("r", "i", 0.45))
+    alone = cluster(records, pairs, 0.7, cannot_link=[("r", "i")])
+    marked = pairs.assign(sole=sole_candidates(records, pairs, alone))
+    result = cluster(records, marked, 0.7, cannot_link=[("r", "i")])
+    assert result.set_index("record_id")["cluster_id"].nunique() == 3
