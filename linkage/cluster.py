@@ -29,27 +29,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linkage.comparisons import BirthDate
+from values.dates import may_be_one_birthday
 
 _EDGE = ["record_id_l", "record_id_r"]
 
 # Birth dates this many days apart may still be one child's (a lunar birthday): the
 # birth-date comparison's own window (values.dates.LUNAR_WINDOW_DAYS).
 SAME_BIRTH_DAYS = BirthDate().lunar_window_days
-
-
-def _dates_agree(a: frozenset[pd.Timestamp], b: frozenset[pd.Timestamp]) -> bool:
-    """Whether two groups' birth dates may be one child's: either holds none, or some
-    date of one is within ``SAME_BIRTH_DAYS`` of some date of the other, or is it
-    with day and month swapped."""
-    if not a or not b:
-        return True
-    for x in a:
-        for y in b:
-            if abs((x - y).days) <= SAME_BIRTH_DAYS:
-                return True
-            if x.year == y.year and x.month == y.day and x.day == y.month:
-                return True
-    return False
 
 
 class _Components:
@@ -85,7 +71,7 @@ class _Components:
             return "different_numbers"
         # One valid number on both sides outweighs a mistyped birth date.
         same_number = bool(self.ids[ra] & self.ids[rb])
-        if not same_number and not _dates_agree(self.births[ra], self.births[rb]):
+        if not same_number and not may_be_one_birthday(self.births[ra], self.births[rb], SAME_BIRTH_DAYS):
             return "birth_dates"
         if any(self.find(x) == rb for x in self.cannot[ra]):
             return "cannot_link"

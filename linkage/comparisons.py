@@ -288,7 +288,7 @@ class BirthDate(ModelComparison):
     description = "出生日期"
     SAME, SWAPPED, LUNAR, SAME_YEAR = "same", "day_month_swapped", "lunar_window", "same_year"
     # Levels that say "may be the same date": clustering refuses to join groups
-    # whose dates fall in none of them (linkage.cluster._dates_agree).
+    # whose dates fall in none of them (values.dates.may_be_one_birthday).
     MAY_BE_SAME_DATE = (SAME, SWAPPED, LUNAR)
 
     def __init__(self, lunar_window_days: int = LUNAR_WINDOW_DAYS) -> None:

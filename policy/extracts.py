@@ -23,6 +23,7 @@ USED_COLUMNS = [
     "child_id",
     "sex",
     "id_number",
+    "birth_date",  # a near-miss record's against the child's (policy.near_miss.kept_apart)
     "name",  # a roster adult's: the ledger's 父亲/母亲 when no number says so (policy.family)
     "hukou",
     "village_kind",

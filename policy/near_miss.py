@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from policy.ruleset import Rules, Satisfier
+from values.dates import may_be_one_birthday
 
 
 def satisfying(records: pd.DataFrame, satisfier: Satisfier, as_of: date) -> pd.Series:
@@ -49,8 +50,9 @@ def near_misses(
     """(alert_id, pair_id) for each alert with a near-miss pair.
 
     ``alerts``: this sync's alerts (alert_id, child_id, alert). ``records``: staged rows
-    with ``record_id``, ``source_system``, ``child_id`` and the fields the rules read.
-    ``pairs``: the undecided pairs scored between the review floor and the match
+    with ``record_id``, ``source_system``, ``child_id``, ``id_number`` (valid or NULL),
+    ``birth_date`` and the fields the rules read. A near-miss record that a hard fact keeps
+    from the child holds nothing (``kept_apart``). ``pairs``: the undecided pairs scored between the review floor and the match
     threshold (pair_id, record_id_l, record_id_r).
     """
     both = pd.concat(
@@ -73,9 +75,36 @@ def near_misses(
             chosen |= satisfying(records, satisfier, as_of)
         candidates = both[both["other"].isin(records.loc[chosen, "record_id"])]
         raised = alerts.loc[alerts["alert"].eq(code), ["alert_id", "child_id"]]
-        found.append(
-            raised.merge(candidates[["child_id", "pair_id"]], on="child_id")[["alert_id", "pair_id"]]
-        )
+        found.append(raised.merge(candidates[["child_id", "pair_id", "other"]], on="child_id"))
     if not found:
         return pd.DataFrame(columns=["alert_id", "pair_id"])
-    return pd.concat(found, ignore_index=True).drop_duplicates()
+    found = pd.concat(found, ignore_index=True)
+    return found.loc[~kept_apart(found, records), ["alert_id", "pair_id"]].drop_duplicates()
+
+
+def kept_apart(found: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
+    """Whether a hard fact keeps each near-miss record (``other``) from the child
+    (``child_id``): a valid number that is not the child's, or, without one in common, a
+    birth date that may be none of the child's (``values.dates.may_be_one_birthday``).
+
+    Clustering never joins such records (``linkage.cluster``), so the merge the hold
+    waits for cannot come: an insurance row of a namesake with its own number, scored
+    against the child's roster row that has none, would hold the child's
+    ``medical_insurance_missing`` until a reviewer said what the numbers already say."""
+    own = records.loc[records["child_id"].isin(set(found["child_id"]))]
+    numbers = own.dropna(subset=["id_number"]).groupby("child_id")["id_number"].agg(frozenset)
+    born = own.assign(born=pd.to_datetime(own["birth_date"])).dropna(subset=["born"])
+    births = born.groupby("child_id")["born"].agg(frozenset)
+    other = records.set_index("record_id").loc[found["other"], ["id_number", "birth_date"]]
+    apart = []
+    for child, number, birth in zip(
+        found["child_id"], other["id_number"], pd.to_datetime(other["birth_date"]), strict=True
+    ):
+        theirs = numbers.get(child, frozenset())
+        if isinstance(number, str) and number in theirs:
+            apart.append(False)
+            continue
+        clash = isinstance(number, str) and bool(theirs)
+        dates = [birth] if pd.notna(birth) else []
+        apart.append(clash or not may_be_one_birthday(dates, births.get(child, frozenset())))
+    return pd.Series(apart, index=found.index, dtype=bool)

@@ -193,3 +193,32 @@ def test_a_near_miss_is_a_satisfying_record_of_another_child_just_below_the_thre
     }
     same_child = records.assign(child_id="a")
     assert near_misses(alerts, same_child, pairs, load_rules(AS_OF), AS_OF).empty
+
+
+def test_a_record_a_hard_fact_keeps_from_the_child_holds_nothing():
+    """A namesake's insurance row with its own number, or born a year apart, scored against the
+    child's roster row that has neither: the merge the hold would wait for cannot come."""
+    alerts = pd.DataFrame(
+        {
+            "alert_id": ["a:medical_insurance_missing"],
+            "child_id": ["a"],
+            "alert": ["medical_insurance_missing"],
+        }
+    )
+    paid = {"insurance_year": 2026, "insurance_status": "paid"}
+    own = {"id_number": "510402201503020011", "birth_date": "2015-03-02"}
+
+    def held(other: dict) -> bool:
+        records = _records(
+            ("pupil", EDU, "a", own),
+            ("roster", "poverty_households", "a", {}),
+            ("ins", "health_insurance", None, {**paid, **other}),
+        )
+        pairs = pd.DataFrame({"pair_id": ["p"], "record_id_l": ["roster"], "record_id_r": ["ins"]})
+        return not near_misses(alerts, records, pairs, load_rules(AS_OF), AS_OF).empty
+
+    assert not held({"id_number": "510402201603020013", "birth_date": "2016-03-02"})  # another number
+    assert not held({"birth_date": "2016-03-02"})  # no number, born a year apart
+    assert held({"birth_date": "2015-04-10"})  # no number, a lunar birthday: may be the child's
+    assert held({"id_number": own["id_number"], "birth_date": "2016-03-02"})  # the number outweighs the date
+    assert held({})  # nothing to tell them apart

@@ -44,7 +44,7 @@ from linkage.splink_model import (
     load_model,
     score,
 )
-from values.dates import LUNAR_WINDOW_DAYS
+from values.dates import LUNAR_WINDOW_DAYS, may_be_one_birthday
 from values.names import name_keys
 
 ID = valid_id("51042120150302123")
@@ -300,7 +300,7 @@ def test_the_lunar_window_is_one_constant():
 )
 def test_clustering_keeps_apart_the_dates_the_model_calls_apart(left, right, level):
     """Clustering's guard and the model's "may be the same date" levels agree."""
-    agree = cluster._dates_agree(frozenset([pd.Timestamp(left)]), frozenset([pd.Timestamp(right)]))
+    agree = may_be_one_birthday([pd.Timestamp(left)], [pd.Timestamp(right)], cluster.SAME_BIRTH_DAYS)
     assert agree == (level in BirthDate.MAY_BE_SAME_DATE)
 
 

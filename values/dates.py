@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -29,6 +30,25 @@ _SERIAL = re.compile(r"\d{4,5}(\.\d+)?")
 # Birth dates this many days apart may still be one child's: a lunar birthday written
 # as a solar date. Linkage's birth-date comparison and the clustering guard read it.
 LUNAR_WINDOW_DAYS = 50
+
+
+def may_be_one_birthday(
+    a: Collection[date], b: Collection[date], window_days: int = LUNAR_WINDOW_DAYS
+) -> bool:
+    """Whether two sets of birth dates may be one child's: either holds none, or some date
+    of one is within ``window_days`` of some date of the other, or is it with day and month
+    swapped. Clustering joins no two groups that may not be (``linkage.cluster``), and a
+    record that may not be a child's is nothing it is missing (``policy.near_miss``)."""
+    if not a or not b:
+        return True
+    for x in a:
+        for y in b:
+            if abs((x - y).days) <= window_days:
+                return True
+            if x.year == y.year and x.month == y.day and x.day == y.month:
+                return True
+    return False
+
 
 # ---------------------------------------------------------------- dates
 
