@@ -82,11 +82,17 @@ def sole_candidates(records: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.Dat
     frame = records[["record_id", "role", "source_system", "household_id"]].merge(
         clusters[["record_id", "cluster_id"]], on="record_id"
     )
-    children = set(frame.loc[frame["role"].eq("child"), "cluster_id"])
-    cluster_of = frame.set_index("record_id")["cluster_id"]
-    ends = _ends(pairs)
-    ends["group"], ends["candidate"] = ends["row"].map(cluster_of), ends["other"].map(cluster_of)
-    ends = ends.loc[~ends["group"].isin(children) & ends["candidate"].isin(children) & ends["group"].notna()]
+    frame["child"] = frame["role"].eq("child").groupby(frame["cluster_id"]).transform("any")
+    # Only pairs of a row in no child's cluster: at a million children, a few thousand of
+    # two and a half million.
+    alone = frame.loc[~frame["child"], "record_id"]
+    ends = _ends(pairs.loc[pairs["record_id_l"].isin(alone) | pairs["record_id_r"].isin(alone)])
+    by_record = frame.set_index("record_id")
+    ends = ends.loc[ends["row"].isin(alone) & ends["other"].map(by_record["child"]).eq(True)]
+    ends["group"], ends["candidate"] = (
+        ends["row"].map(by_record["cluster_id"]),
+        ends["other"].map(by_record["cluster_id"]),
+    )
     ends = ends.loc[~_other_household(ends, frame)]
     sole = ends.groupby("group")["candidate"].transform("nunique").eq(1)
     chosen = ends.loc[sole & ends["automatic"].astype(bool)]
