@@ -51,9 +51,9 @@ def near_misses(
 
     ``alerts``: this sync's alerts (alert_id, child_id, alert). ``records``: staged rows
     with ``record_id``, ``source_system``, ``child_id``, ``id_number`` (valid or NULL),
-    ``birth_date`` and the fields the rules read. A near-miss record that a hard fact keeps
-    from the child holds nothing (``kept_apart``). ``pairs``: the undecided pairs scored between the review floor and the match
-    threshold (pair_id, record_id_l, record_id_r).
+    ``birth_date`` and the fields the rules read. ``pairs``: the undecided pairs scored
+    between the review floor and the match threshold (pair_id, record_id_l, record_id_r).
+    A near-miss record that a hard fact keeps from the child holds nothing (``kept_apart``).
     """
     both = pd.concat(
         [
@@ -84,8 +84,9 @@ def near_misses(
 
 def kept_apart(found: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
     """Whether a hard fact keeps each near-miss record (``other``) from the child
-    (``child_id``): a valid number that is not the child's, or, without one in common, a
-    birth date that may be none of the child's (``values.dates.may_be_one_birthday``).
+    (``child_id``): a valid number while the child's records carry others only, or,
+    without a number in common, a birth date that may be none of the child's
+    (``values.dates.may_be_one_birthday``).
 
     Clustering never joins such records (``linkage.cluster``), so the merge the hold
     waits for cannot come: an insurance row of a namesake with its own number, scored
