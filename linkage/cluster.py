@@ -29,7 +29,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from linkage.comparisons import BirthDate
-from values.dates import may_be_one_birthday
+from values.ids import never_one_child
 
 _EDGE = ["record_id_l", "record_id_r"]
 
@@ -67,12 +67,9 @@ class _Components:
 
     def refusal(self, ra: str, rb: str) -> str | None:
         """Which hard fact forbids joining the groups of roots ``ra`` and ``rb``, if any."""
-        if len(self.ids[ra] | self.ids[rb]) > 1:
-            return "different_numbers"
-        # One valid number on both sides outweighs a mistyped birth date.
-        same_number = bool(self.ids[ra] & self.ids[rb])
-        if not same_number and not may_be_one_birthday(self.births[ra], self.births[rb], SAME_BIRTH_DAYS):
-            return "birth_dates"
+        fact = never_one_child(self.ids[ra], self.births[ra], self.ids[rb], self.births[rb], SAME_BIRTH_DAYS)
+        if fact is not None:
+            return fact
         if any(self.find(x) == rb for x in self.cannot[ra]):
             return "cannot_link"
         return None

@@ -388,9 +388,14 @@ def link(
     refused_links: list[tuple[str, str, str]] = []
     facts = candidates[["record_id", "id_number", "birth_date"]]
     pairs = pairs.assign(tied=tied(facts, pairs, config.match_threshold, config.tie_margin_bits))
-    joining = pairs.loc[pairs["automatic"] & ~pairs["tied"]]
-    alone = cluster(facts, joining, config.match_threshold, must, cannot)
-    pairs = pairs.assign(sole=sole_candidates(candidates, pairs, alone) if config.sole_candidates else False)
+    sole = False
+    if config.sole_candidates:
+        # A first pass without them says which roster rows joined no child.
+        alone = cluster(
+            facts, pairs.loc[pairs["automatic"] & ~pairs["tied"]], config.match_threshold, must, cannot
+        )
+        sole = sole_candidates(candidates, pairs, alone)
+    pairs = pairs.assign(sole=sole)
     clusters = cluster(
         facts,
         pairs.loc[pairs["automatic"] & (~pairs["tied"] | pairs["sole"])],

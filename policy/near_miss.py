@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from policy.ruleset import Rules, Satisfier
-from values.dates import may_be_one_birthday
+from values.ids import never_one_child
 
 
 def satisfying(records: pd.DataFrame, satisfier: Satisfier, as_of: date) -> pd.Series:
@@ -86,7 +86,7 @@ def kept_apart(found: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
     """Whether a hard fact keeps each near-miss record (``other``) from the child
     (``child_id``): a valid number while the child's records carry others only, or,
     without a number in common, a birth date that may be none of the child's
-    (``values.dates.may_be_one_birthday``).
+    (``values.ids.never_one_child``, the rule clustering refuses joins by).
 
     Clustering never joins such records (``linkage.cluster``), so the merge the hold
     waits for cannot come: an insurance row of a namesake with its own number, scored
@@ -97,15 +97,16 @@ def kept_apart(found: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
     born = own.assign(born=pd.to_datetime(own["birth_date"])).dropna(subset=["born"])
     births = born.groupby("child_id")["born"].agg(frozenset)
     other = records.set_index("record_id").loc[found["other"], ["id_number", "birth_date"]]
-    apart = []
-    for child, number, birth in zip(
-        found["child_id"], other["id_number"], pd.to_datetime(other["birth_date"]), strict=True
-    ):
-        theirs = numbers.get(child, frozenset())
-        if isinstance(number, str) and number in theirs:
-            apart.append(False)
-            continue
-        clash = isinstance(number, str) and bool(theirs)
-        dates = [birth] if pd.notna(birth) else []
-        apart.append(clash or not may_be_one_birthday(dates, births.get(child, frozenset())))
+    apart = [
+        never_one_child(
+            numbers.get(child, frozenset()),
+            births.get(child, frozenset()),
+            {number} if isinstance(number, str) else set(),
+            [birth] if pd.notna(birth) else [],
+        )
+        is not None
+        for child, number, birth in zip(
+            found["child_id"], other["id_number"], pd.to_datetime(other["birth_date"]), strict=True
+        )
+    ]
     return pd.Series(apart, index=found.index, dtype=bool)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import NamedTuple
 
@@ -21,7 +23,7 @@ from values.cells import (
     cell_text,
     is_blank,
 )
-from values.dates import FIRST_YEAR, LAST_YEAR, from_parts
+from values.dates import FIRST_YEAR, LAST_YEAR, LUNAR_WINDOW_DAYS, from_parts, may_be_one_birthday
 
 _ID18 = re.compile(r"\d{17}[\dX]")
 _ID15 = re.compile(r"\d{15}")
@@ -171,3 +173,24 @@ def sexes_from_ids(id_numbers: pd.Series) -> pd.Series:
     """Sex from the 17th digit of each valid number: odd is male (None where there is none)."""
     digit = pd.to_numeric(id_numbers.str.slice(16, 17), errors="coerce")
     return pd.Series(np.where(digit.isna(), None, np.where(digit % 2 == 1, "M", "F")), index=id_numbers.index)
+
+
+def never_one_child(
+    numbers_a: AbstractSet[str],
+    births_a: Collection[date],
+    numbers_b: AbstractSet[str],
+    births_b: Collection[date],
+    window_days: int = LUNAR_WINDOW_DAYS,
+) -> str | None:
+    """Which hard fact says two groups of records are never one child's: two different
+    valid numbers (``different_numbers``), or, without a number in common, birth dates
+    that may be no one birthday (``birth_dates``); None when neither does.
+
+    Clustering refuses such a join (``linkage.cluster``), and a near-miss across one
+    holds no alert (``policy.near_miss``): one rule, so the two cannot drift apart."""
+    if len(numbers_a | numbers_b) > 1:
+        return "different_numbers"
+    # One valid number on both sides outweighs a mistyped birth date.
+    if not numbers_a & numbers_b and not may_be_one_birthday(births_a, births_b, window_days):
+        return "birth_dates"
+    return None
