@@ -30,6 +30,7 @@ from ingest.parsers import clean_upper, parse_column, present, present_among
 from values.cells import apply_unique
 from values.ids import birth_dates_from_ids, sexes_from_ids
 from values.names import name_key_frame
+from values.places import village_kinds_named_elsewhere
 from values.reference import child_age, reference
 from warehouse.tables import BOOL, DATE, FLOAT, INT, PERSON, QUARANTINE, STAFF
 
@@ -314,7 +315,8 @@ def _short_hash(text: str) -> str:
 def _resolve_hukou(hukou: pd.Series, village_kind: pd.Series) -> pd.Series:
     """居民户口 is rural in a 村 and urban in a 社区 (common.yaml hukou_by_village_kind)."""
     for code, by_kind in reference()["hukou_by_village_kind"].items():
-        hukou = hukou.where(hukou.ne(code), village_kind.map(by_kind))
+        resolved = village_kind.map(by_kind)
+        hukou = hukou.where(hukou.ne(code), resolved.astype(object).where(resolved.notna(), None))
     return hukou
 
 
@@ -373,7 +375,10 @@ def stage(raw: pd.DataFrame, as_of: date, sync_id: int) -> tuple[pd.DataFrame, p
     quarantined = [q for q in quarantined if len(q)]
     quarantine = pd.concat(quarantined, ignore_index=True) if quarantined else _empty(QUARANTINE.column_names)
     quarantine["source_row"] = quarantine["source_row"].astype("int64")
-    return _typed(staged), quarantine
+    records = _typed(staged)
+    records["village_kind"] = village_kinds_named_elsewhere(records)
+    records["hukou"] = _resolve_hukou(records["hukou"], records["village_kind"])
+    return records, quarantine
 
 
 def _stage_source(
@@ -399,7 +404,6 @@ def _stage_source(
     out["sex"] = out["sex"].where(
         out["sex"].notna(), out["relationship"].map(reference()["sex_by_relationship"])
     )
-    out["hukou"] = _resolve_hukou(out["hukou"], out["village_kind"])
     out.update(_certificate_codes(cells, out))
     out.update(_flag_sets(values, mapping, index))
     if "household_number" in values:

@@ -290,6 +290,23 @@ def test_place_drift_and_resident_hukou(tmp_path, township, village, expected):
 # ---------------------------------------------------------------- unseen layouts
 
 
+def test_a_village_named_without_suffix_takes_the_kind_other_rows_name(tmp_path):
+    """大田 alone says nothing; 大田村 on another row of the same township does. 新华,
+    a 村 in one row and a 社区 in another, stays unknown, and so does a stem no row names."""
+    rows = [
+        ledger_row(**{"村（社区）": "大田村"}),
+        ledger_row(**{"村（社区）": "大田", "户口性质": "居民户口"}),
+        ledger_row(**{"乡镇（街道）": "同德镇", "村（社区）": "大田", "户口性质": "居民户口"}),
+        ledger_row(**{"村（社区）": "新华村"}),
+        ledger_row(**{"村（社区）": "新华社区"}),
+        ledger_row(**{"村（社区）": "新华", "户口性质": "居民户口"}),
+    ]
+    _, staged = ledger(tmp_path, *rows)
+    assert staged["village_kind"].tolist() == ["village", "village", None, "village", "community", None]
+    assert staged.loc[4, "hukou"] == "rural"
+    assert staged.loc[5, "hukou"] is None and staged.loc[8, "hukou"] is None
+
+
 def test_unseen_layout_still_stages(tmp_path):
     header = [
         "备用",

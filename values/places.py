@@ -7,6 +7,8 @@ import re
 from functools import cache
 from typing import NamedTuple
 
+import pandas as pd
+
 from values.cells import (
     normalise_label,
 )
@@ -120,3 +122,26 @@ def normalise_village(raw: object) -> Village:
         if label.endswith(suffix) and len(label) > len(suffix):
             return Village(label.removesuffix(suffix), kind)
     return Village(label, None)
+
+
+def village_kinds_named_elsewhere(places: pd.DataFrame) -> pd.Series:
+    """Each row's village kind, where its own cell gave the name without a suffix
+    (沙华 rather than 沙华村) and other rows name the same village of the same county and
+    township with one. policy.md's "registered in a 村" must not turn on how one clerk
+    typed the name. A stem named as a 村 by some rows and a 社区 by others stays unknown.
+
+    ``places`` holds county_code, township, village and village_kind.
+    """
+    key = ["county_code", "township", "village"]
+    rows = places[key].fillna("")  # a blank township is a key like any other
+    kinds = (
+        rows.assign(kind=places["village_kind"])
+        .dropna(subset=["kind"])
+        .drop_duplicates()
+        .drop_duplicates(key, keep=False)
+    )
+    unknown = places["village_kind"].isna() & places["village"].notna()
+    found = rows[unknown].merge(kinds, on=key, how="left")["kind"]
+    filled = places["village_kind"].copy()
+    filled[unknown] = found.astype(object).where(found.notna(), None).to_numpy()
+    return filled
