@@ -350,7 +350,8 @@ def _flag_sets(values: Columns, mapping: Mapping, index: pd.Index) -> Columns:
 
 
 def stage(raw: pd.DataFrame, as_of: date, sync_id: int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Stage a sync's raw rows (all files, so duplicates across files are seen).
+    """Stage a sync's raw rows (all files, so duplicates across files are seen, and a
+    village's kind that one file names serves the rows of another that leave it out).
 
     Returns (staged rows in ``PERSON`` columns, quarantined rows in ``QUARANTINE``
     columns); every person-extract row is in exactly one. Staff-roster rows are
