@@ -7,7 +7,9 @@ child whose 与户主关系 is 子/女 has the household's 户主 and 配偶 as 
 same adult in several ledger rows and rosters is one person when the valid
 identity number matches (ledger father_id/mother_id ↔ roster id_number), or when
 they fill the same slot of one child under one name, so a fact recorded anywhere
-about that person reaches every child of theirs.
+about that person reaches every child of theirs. A ledger number that would make the
+parent younger or older than a parent can be (``family.parent_age_at_birth``) is a
+typo and keys nobody: the name then joins that parent to the roster's.
 
 Facts are reduced to three kinds the categories need: ``absent`` (死亡/失踪),
 ``unable`` (服刑在押, 强制隔离戒毒, 重残, 重病, …) and ``away`` (外出务工, or a
@@ -23,6 +25,7 @@ from policy.evidence import cite
 from policy.extracts import Extracts
 from policy.ruleset import Rules
 from policy.sources import LEDGER, ROSTERS
+from values.ids import could_be_parents
 from values.names import name_norm
 
 SLOTS = ("father", "mother")
@@ -47,7 +50,9 @@ def parent_facts(extracts: Extracts, rules: Rules) -> pd.DataFrame:
 
 def _links(extracts: Extracts, adults: pd.DataFrame, rules: Rules) -> tuple[pd.DataFrame, dict[str, str]]:
     """The links, and the person keys that :func:`_one_person` merges."""
-    named = pd.concat([_ledger_links(extracts), _roster_links(extracts, adults, rules)], ignore_index=True)
+    named = pd.concat(
+        [_ledger_links(extracts, rules), _roster_links(extracts, adults, rules)], ignore_index=True
+    )
     one = _one_person(named)
     links = named.assign(person=_as_one(named["person"], one))[["child_id", "slot", "person"]]
     return links.drop_duplicates(), one
@@ -92,18 +97,21 @@ def _person(id_number: pd.Series, fallback: pd.Series) -> pd.Series:
     return ("id:" + id_number).fillna("row:" + fallback)
 
 
-def _ledger_parents(extracts: Extracts, slot: str) -> pd.DataFrame:
+def _ledger_parents(extracts: Extracts, slot: str, rules: Rules) -> pd.DataFrame:
     ledger = extracts.of(LEDGER)
     named = ledger[[f"{slot}_name", f"{slot}_id", f"{slot}_status"]].notna().any(axis=1)
     rows = ledger[named]
-    return rows.assign(person=_person(rows[f"{slot}_id"], rows["record_id"] + ":" + slot))
+    number = rows[f"{slot}_id"]
+    ages = tuple(rules.family["parent_age_at_birth"])
+    number = number.where(could_be_parents(number, rows["birth_date"], ages))
+    return rows.assign(person=_person(number, rows["record_id"] + ":" + slot))
 
 
-def _ledger_links(extracts: Extracts) -> pd.DataFrame:
+def _ledger_links(extracts: Extracts, rules: Rules) -> pd.DataFrame:
     """child_id, slot, person and the parent's name as the ledger writes it."""
     frames = []
     for slot in SLOTS:
-        rows = _ledger_parents(extracts, slot)
+        rows = _ledger_parents(extracts, slot, rules)
         frames.append(
             rows.assign(slot=slot, name=rows[f"{slot}_name"])[["child_id", "slot", "person", "name"]]
         )
@@ -114,7 +122,7 @@ def _ledger_facts(extracts: Extracts, rules: Rules) -> pd.DataFrame:
     kind_of = {status: kind for kind, statuses in rules.parent_status.items() for status in statuses}
     frames = []
     for slot in SLOTS:
-        rows = _ledger_parents(extracts, slot)
+        rows = _ledger_parents(extracts, slot, rules)
         kind = rows[f"{slot}_status"].map(kind_of)
         rows, kind = rows[kind.notna()], kind[kind.notna()]
         frames.append(cite(rows, f"{slot}_status", person=rows["person"], kind=kind))

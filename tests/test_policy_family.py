@@ -1,5 +1,7 @@
 """The family graph: parents from the ledger and from rosters, one person per identity number."""
 
+from datetime import date
+
 from policy_builders import AS_OF, ASSISTANCE, LEDGER, POVERTY, Sync
 
 from policy.extracts import Extracts
@@ -127,3 +129,28 @@ def test_two_valid_numbers_under_one_name_stay_two_persons() -> None:
     )
     assert ("c2", "father", "absent") not in _facts(sync)
     assert ("c1", "father", "absent") in _facts(sync)
+
+
+def test_a_parents_number_with_its_century_mistyped_keys_nobody() -> None:
+    """c1's ledger row gives its mother a number that passes the check digit but says she
+    was born in 1882, 133 years before c1: a typo. She is then the roster's spouse by
+    name, and her work away reaches c1's brother c2, known from the roster only. The
+    father's number, 35 years before c1, still keys him: the roster's other head is
+    another man."""
+    born = date(2015, 3, 2)
+    sync = Sync()
+    sync.record(
+        LEDGER, "c1", birth_date=born, mother_name="李芳", mother_id="510402188203040023",
+        mother_status="away", father_name="王大山", father_id=FATHER_ID, father_status="away",
+    )  # fmt: skip
+    sync.household(
+        ASSISTANCE,
+        "7",
+        head={"name": "王大山", "sex": "M", "id_number": "510402197505050031"},
+        spouse={"name": "李芳", "sex": "F", "id_number": MOTHER_ID},
+        son={"child_id": "c1"},
+        son_2={"child_id": "c2"},
+    )
+    facts = _facts(sync)
+    assert ("c2", "mother", "away") in facts
+    assert ("c2", "father", "away") not in facts

@@ -12,7 +12,13 @@ from test_read_support import valid_id, wrong_check
 from values.cells import apply_unique
 from values.codes import parse_ethnicity, parse_phone, parse_sex
 from values.dates import parse_date
-from values.ids import birth_dates_from_ids, parse_id_number, parse_id_numbers, sexes_from_ids
+from values.ids import (
+    birth_dates_from_ids,
+    could_be_parents,
+    parse_id_number,
+    parse_id_numbers,
+    sexes_from_ids,
+)
 from values.names import (
     clean_name,
     clean_names,
@@ -408,3 +414,12 @@ def test_short_county_names():
 
     assert parse_county("东") == "510402" and parse_county("西") == "510403"
     assert parse_county("南") is None
+
+
+def test_a_parents_number_must_make_a_parent_of_the_childs_age() -> None:
+    """Born 1882, 1982 or 2012 against a child born 2015; unknown dates never rule out."""
+    numbers = pd.Series(
+        ["510402188203040023", "510402198203040027", "510402201203040025", None, "510402198203040027"]
+    )
+    births = pd.Series([date(2015, 3, 2)] * 4 + [None])
+    assert could_be_parents(numbers, births, (12, 70)).tolist() == [False, True, False, True, True]

@@ -169,6 +169,15 @@ def birth_dates_from_ids(id_numbers: pd.Series) -> pd.Series:
     return pd.to_datetime(id_numbers.str.slice(6, 14), format="%Y%m%d", errors="coerce")
 
 
+def could_be_parents(parent_numbers: pd.Series, child_births: pd.Series, ages: tuple[int, int]) -> pd.Series:
+    """Whether each parent's number says the parent was ``ages[0]`` to ``ages[1]`` years
+    old at the child's birth (True where either date is unknown). A ledger's 母亲身份证号
+    with its century mistyped (1903 for 2003) can still pass the check digit; it then
+    names nobody, and must not stand apart from the mother it was meant to be."""
+    years = (pd.to_datetime(child_births) - birth_dates_from_ids(parent_numbers)).dt.days / 365.25
+    return years.isna() | years.between(*ages)
+
+
 def sexes_from_ids(id_numbers: pd.Series) -> pd.Series:
     """Sex from the 17th digit of each valid number: odd is male (None where there is none)."""
     digit = pd.to_numeric(id_numbers.str.slice(16, 17), errors="coerce")
