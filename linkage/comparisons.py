@@ -34,6 +34,7 @@ from splink.internals.comparison_creator import ComparisonCreator
 from splink.internals.comparison_level_creator import ComparisonLevelCreator
 from splink.internals.dialects import SplinkDialect
 
+from linkage.config import load_config
 from values.dates import LUNAR_WINDOW_DAYS
 
 MISSING = "missing"
@@ -101,18 +102,27 @@ class EitherTrueLevel(ComparisonLevelCreator):
 class CrossLevel(ComparisonLevelCreator):
     """Column ``a`` of one side against column ``b`` of the other, either way round:
     ``equal`` (``a_l = b_r OR b_l = a_r``), or, as the null level, neither way has both
-    values."""
+    values, or the ``b`` side holds one of ``silent`` and the ``a`` side another value
+    (a value that says nothing against a different one)."""
 
-    def __init__(self, a: str, b: str, null: bool = False):
+    def __init__(self, a: str, b: str, null: bool = False, silent: tuple[str, ...] = ()):
         self.a, self.b = ColumnExpression.instantiate_if_str(a), ColumnExpression.instantiate_if_str(b)
         self.is_null_level = null
+        self.silent = silent
 
     def create_sql(self, sql_dialect: SplinkDialect) -> str:
         self.a.sql_dialect = self.b.sql_dialect = sql_dialect
         a_l, a_r, b_l, b_r = self.a.name_l, self.a.name_r, self.b.name_l, self.b.name_r
-        if self.is_null_level:
-            return f"({a_l} IS NULL OR {b_r} IS NULL) AND ({b_l} IS NULL OR {a_r} IS NULL)"
-        return f"{a_l} = {b_r} OR {b_l} = {a_r}"
+        if not self.is_null_level:
+            return f"{a_l} = {b_r} OR {b_l} = {a_r}"
+        null = f"({a_l} IS NULL OR {b_r} IS NULL) AND ({b_l} IS NULL OR {a_r} IS NULL)"
+        if not self.silent:
+            return null
+        values = ", ".join(f"'{v}'" for v in self.silent)
+        quiet = " OR ".join(
+            f"({b} IN ({values}) AND NOT COALESCE({a} = {b}, FALSE))" for a, b in ((a_l, b_r), (a_r, b_l))
+        )
+        return f"({null}) OR {quiet}"
 
     def create_label_for_charts(self) -> str:
         return f"{self.a.label} against {self.b.label}"
@@ -389,7 +399,13 @@ class Programme(ModelComparison):
     whose insurance row says 全额资助（低保） is likelier the same child than another of
     the name. An insurance row with no or a partial subsidy differs: that weighs against
     the pair, as much as training finds such rows among true matches (a subsidy missing
-    is what ``insurance_subsidy_missing`` looks for, so it is not rare)."""
+    is what ``insurance_subsidy_missing`` looks for, so it is not rare).
+
+    A subsidy that may be the child's own (``linkage/config.yaml`` programmes
+    ``childs_own``: 全额资助（特困）, which a child in extreme hardship receives whatever
+    its family's programme, policy.md ``extreme_hardship``) says nothing against another
+    programme: such a pair falls in the missing level, and only the same programme
+    counts."""
 
     output_column_name = "programme"
     description = "救助或扶贫身份与医保资助类别"
@@ -398,7 +414,11 @@ class Programme(ModelComparison):
     def levels(self) -> list[Level]:
         roster, insured = "programme_roster", "programme_insured"
         return [
-            Level(MISSING, CrossLevel(roster, insured, null=True), "缺失 missing"),
+            Level(
+                MISSING,
+                CrossLevel(roster, insured, null=True, silent=tuple(load_config().programmes["childs_own"])),
+                "缺失 missing",
+            ),
             Level(
                 self.SAME, CrossLevel(roster, insured), "资助类别与救助身份一致 subsidy matches the programme"
             ),

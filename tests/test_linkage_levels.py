@@ -142,8 +142,28 @@ CASES: list[tuple[str, str, dict, dict]] = [
         {**INSURED, "insurance_subsidy": "full_poverty"},
         {"source_system": "poverty_households"},
     ),
-    ("programme", DIFFERENT, DIBAO, {**INSURED, "insurance_subsidy": "full_tekun"}),
+    # 特困 may be the child's own subsidy: it says nothing against the family's 低保 ...
+    ("programme", MISSING, DIBAO, {**INSURED, "insurance_subsidy": "full_tekun"}),
+    (
+        "programme",
+        MISSING,
+        {"source_system": "poverty_households"},
+        {**INSURED, "insurance_subsidy": "full_tekun"},
+    ),
+    # ... but agrees with a 特困 household.
+    (
+        "programme",
+        Programme.SAME,
+        {**DIBAO, "assistance_type": "tekun"},
+        {**INSURED, "insurance_subsidy": "full_tekun"},
+    ),
     ("programme", DIFFERENT, DIBAO, {**INSURED, "insurance_subsidy": "none"}),
+    (
+        "programme",
+        DIFFERENT,
+        {**DIBAO, "assistance_type": "tekun"},
+        {**INSURED, "insurance_subsidy": "full_dibao"},
+    ),
     # An orphan's subsidy says nothing of the family's programme.
     ("programme", MISSING, DIBAO, {**INSURED, "insurance_subsidy": "full_orphan"}),
     # Two rosters, or two insurance rows, are not compared on it.
