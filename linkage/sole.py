@@ -9,10 +9,12 @@ reaches one child, and that child holds no row of the same roster in another hou
 (a child is one household's member), no other child of the name is there to be the row's.
 
 Such a row joins that child when the pair also agrees on a fact a namesake seldom
-shares: the programme its insurance subsidy names, or the school age its grade gives.
-Without one, a sole candidate was the wrong child one time in twenty on the independent
-messy city; with one, never (benchmarks/RESULTS.md). The pair stays in the review queue
-(``sole_candidate``), so that a reviewer can part them.
+shares: the programme its insurance subsidy names, the school age its grade gives, or a
+guardian: the child's records name one that the records of the row's siblings (other
+children of its household, already linked) name. Without one, a sole candidate was the
+wrong child one time in twenty on the independent messy city; with one, never
+(benchmarks/RESULTS.md). The pair stays in the review queue (``sole_candidate``), so
+that a reviewer can part them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import pandas as pd
 
 from linkage.comparisons import Programme, SchoolAge, comparison_named
+from values.names import folded_pinyin
 
 # The levels that corroborate a sole candidate: comparison → level key.
 CORROBORATING = {
@@ -70,16 +73,55 @@ def _other_household(ends: pd.DataFrame, records: pd.DataFrame) -> pd.Series:
     return pd.Series(keys.isin(pd.MultiIndex.from_frame(apart)), index=ends.index)
 
 
+def _siblings_guardian(ends: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
+    """Whether the candidate child's records name a guardian (folded pinyin) that the
+    records of a sibling name: another child's cluster holding a row of one of the
+    group's households. ``ends`` has ``group`` and ``candidate``; ``frame`` record_id,
+    cluster_id, child, household_id, guardian_name."""
+    homes = frame.loc[frame["household_id"].notna(), ["cluster_id", "household_id", "child"]]
+    groups = homes.loc[homes["cluster_id"].isin(ends["group"]), ["cluster_id", "household_id"]]
+    siblings = (
+        groups.rename(columns={"cluster_id": "group"})
+        .merge(
+            homes.loc[homes["child"], ["cluster_id", "household_id"]].rename(
+                columns={"cluster_id": "sibling"}
+            ),
+            on="household_id",
+        )[["group", "sibling"]]
+        .drop_duplicates()
+    )
+    wanted = set(siblings["sibling"]) | set(ends["candidate"])
+    named = frame.loc[frame["guardian_name"].notna() & frame["cluster_id"].isin(wanted)]
+    names = named["guardian_name"].unique()
+    guardians = (
+        pd.DataFrame(
+            {
+                "cluster_id": named["cluster_id"],
+                "carer": named["guardian_name"].map(dict(zip(names, map(folded_pinyin, names), strict=True))),
+            }
+        )
+        .dropna()
+        .drop_duplicates()
+    )
+    of_siblings = siblings.merge(guardians.rename(columns={"cluster_id": "sibling"}), on="sibling")
+    links = ends[["group", "candidate"]].drop_duplicates()
+    of_candidates = links.merge(guardians.rename(columns={"cluster_id": "candidate"}), on="candidate")
+    shared = of_candidates.merge(of_siblings, on=["group", "carer"])
+    shared = shared.loc[shared["sibling"].ne(shared["candidate"]), ["group", "candidate"]].drop_duplicates()
+    keys = pd.MultiIndex.from_frame(ends[["group", "candidate"]])
+    return pd.Series(keys.isin(pd.MultiIndex.from_frame(shared)), index=ends.index)
+
+
 def sole_candidates(records: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.DataFrame) -> pd.Series:
     """Which pairs join a group of roster rows that joined no child to the one child its
     pairs reach (at most one pair per group: its strongest corroborated automatic pair).
 
-    ``records``: record_id, role, source_system, household_id. ``pairs``: record_id_l,
-    record_id_r, match_probability, automatic (``link._mergeable``), levels (JSON).
-    ``clusters``: record_id, cluster_id, as clustering left them without these pairs.
-    Returns a boolean per row of ``pairs``.
+    ``records``: record_id, role, source_system, household_id, guardian_name. ``pairs``:
+    record_id_l, record_id_r, match_probability, automatic (``link._mergeable``), levels
+    (JSON). ``clusters``: record_id, cluster_id, as clustering left them without these
+    pairs. Returns a boolean per row of ``pairs``.
     """
-    frame = records[["record_id", "role", "source_system", "household_id"]].merge(
+    frame = records[["record_id", "role", "source_system", "household_id", "guardian_name"]].merge(
         clusters[["record_id", "cluster_id"]], on="record_id"
     )
     frame["child"] = frame["role"].eq("child").groupby(frame["cluster_id"]).transform("any")
@@ -96,6 +138,6 @@ def sole_candidates(records: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.Dat
     ends = ends.loc[~_other_household(ends, frame)]
     sole = ends.groupby("group")["candidate"].transform("nunique").eq(1)
     chosen = ends.loc[sole & ends["automatic"].astype(bool)]
-    chosen = chosen.loc[corroborated(chosen["levels"])]
+    chosen = chosen.loc[corroborated(chosen["levels"]) | _siblings_guardian(chosen, frame)]
     best = chosen.sort_values(["match_probability", "pair"], ascending=[False, True]).drop_duplicates("group")
     return pd.Series(pairs.index.isin(best["pair"]), index=pairs.index)

@@ -17,7 +17,7 @@ MISSING = "缺失 missing"
 def _records(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:
     """(record_id, role, source_system, household_id); no record holds a number or a date."""
     frame = pd.DataFrame(rows, columns=["record_id", "role", "source_system", "household_id"])
-    return frame.assign(id_number=None, birth_date=None)
+    return frame.assign(id_number=None, birth_date=None, guardian_name=None)
 
 
 # r: a poverty-roster row without a number; i, j: insurance rows of two children of its name.
@@ -98,3 +98,22 @@ def test_a_row_that_joined_a_child_or_a_reviewers_no_is_left_as_it_is():
     marked = pairs.assign(sole=sole_candidates(records, pairs, alone))
     result = cluster(records, marked, 0.7, cannot_link=[("r", "i")])
     assert result.set_index("record_id")["cluster_id"].nunique() == 3
+
+
+def test_a_guardian_the_rows_siblings_name_corroborates():
+    # s is r's sister on the same roster, linked to her school row t; i is a pupil of r's
+    # name whose pair with r agrees on nothing a namesake seldom shares (no programme, no grade)
+    sister = ("s", "child", "poverty_households", "H1")
+    school = ("t", "child", "education_students", None)
+    pupil = ("i", "child", "education_students", None)
+    pairs = _pairs(_pair("r", "i", 0.55, programme=MISSING), (*_pair("s", "t", 0.99)[:4], "{}"))
+
+    def joined(pupils_guardian: str) -> set[frozenset[str]]:
+        records = _records(ROSTER, sister, school, pupil)
+        guardians = {"t": "张俊瑞", "i": pupils_guardian}
+        return _joined(records.assign(guardian_name=records["record_id"].map(guardians)), pairs)
+
+    # the pupil's guardian is the one the sister's school names (a dialect spelling of it)
+    assert joined("章俊瑞") == {frozenset("ri"), frozenset("st")}
+    # another guardian: nothing but the name, sex and place
+    assert joined("李娜") == {frozenset("r"), frozenset("i"), frozenset("st")}
