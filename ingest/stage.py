@@ -30,7 +30,7 @@ from ingest.parsers import clean_upper, parse_column, present, present_among
 from values.cells import apply_unique
 from values.ids import birth_dates_from_ids, sexes_from_ids
 from values.names import name_key_frame
-from values.places import village_kinds_named_elsewhere
+from values.places import townships_by_current_name, village_kinds_named_elsewhere
 from values.reference import child_age, reference
 from warehouse.tables import BOOL, DATE, FLOAT, INT, PERSON, QUARANTINE, STAFF
 
@@ -377,6 +377,7 @@ def stage(raw: pd.DataFrame, as_of: date, sync_id: int) -> tuple[pd.DataFrame, p
     quarantine = pd.concat(quarantined, ignore_index=True) if quarantined else _empty(QUARANTINE.column_names)
     quarantine["source_row"] = quarantine["source_row"].astype("int64")
     records = _typed(staged)
+    records["township"] = townships_by_current_name(records)
     records["village_kind"] = village_kinds_named_elsewhere(records)
     records["hukou"] = _resolve_hukou(records["hukou"], records["village_kind"])
     return records, quarantine

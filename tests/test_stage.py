@@ -307,6 +307,17 @@ def test_a_village_named_without_suffix_takes_the_kind_other_rows_name(tmp_path)
     assert staged.loc[5, "hukou"] is None and staged.loc[8, "hukou"] is None
 
 
+def test_a_merged_townships_old_name_becomes_the_current_one(tmp_path):
+    """务本乡 was merged into 仁和镇: its villages (three) are all named under 仁和, which
+    names one more. 同德, sharing only two of them, keeps its name."""
+    town = lambda township, village: ledger_row(**{"乡镇（街道）": township, "村（社区）": village})  # noqa: E731
+    rows = [town("仁和镇", v) for v in ("大田村", "新华村", "龙山村", "石门村")]
+    rows += [town("务本乡", v) for v in ("大田村", "新华村", "龙山村")]
+    rows += [town("同德镇", v) for v in ("大田村", "新华村")]
+    _, staged = ledger(tmp_path, *rows)
+    assert staged["township"].tolist() == ["仁和"] * 7 + ["同德"] * 2
+
+
 def test_unseen_layout_still_stages(tmp_path):
     header = [
         "备用",
