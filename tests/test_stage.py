@@ -309,13 +309,16 @@ def test_a_village_named_without_suffix_takes_the_kind_other_rows_name(tmp_path)
 
 def test_a_merged_townships_old_name_becomes_the_current_one(tmp_path):
     """务本乡 was merged into 仁和镇: its villages (three) are all named under 仁和, which
-    names one more. 同德, sharing only two of them, keeps its name."""
+    names more. 同德, sharing only two of them, keeps its name; so does 金江, whose three
+    are names that 平地 gives its villages too (common names say nothing)."""
     town = lambda township, village: ledger_row(**{"乡镇（街道）": township, "村（社区）": village})  # noqa: E731
-    rows = [town("仁和镇", v) for v in ("大田村", "新华村", "龙山村", "石门村")]
-    rows += [town("务本乡", v) for v in ("大田村", "新华村", "龙山村")]
-    rows += [town("同德镇", v) for v in ("大田村", "新华村")]
+    common = ("新华村", "团结村", "红星村")
+    rows = [town("仁和镇", v) for v in ("大田村", "龙山村", "石门村", "沙坝村", "河口村", *common)]
+    rows += [town("务本乡", v) for v in ("大田村", "龙山村", "石门村")]
+    rows += [town("同德镇", v) for v in ("沙坝村", "河口村")]
+    rows += [town("金江镇", v) for v in common] + [town("平地镇", v) for v in common]
     _, staged = ledger(tmp_path, *rows)
-    assert staged["township"].tolist() == ["仁和"] * 7 + ["同德"] * 2
+    assert staged["township"].tolist() == ["仁和"] * 11 + ["同德"] * 2 + ["金江"] * 3 + ["平地"] * 3
 
 
 def test_unseen_layout_still_stages(tmp_path):

@@ -128,36 +128,46 @@ def townships_by_current_name(places: pd.DataFrame) -> pd.Series:
     """Each row's township, an old name replaced by the current one. Offices still write
     the names of townships merged in 2019-2020 (sources.md), and no list of the mergers
     ships with the extracts; but a merged township's villages are named under the new
-    one by the offices that moved on. So a township whose villages (at least
-    ``township_old_name_min_villages`` of them) are all named under exactly one other
-    township of the county, which names more of them (or as many, on more rows: the
-    old name is the one fewer offices write), is that one's old name. Two townships
-    sharing three village names by chance would be needed to mistake one.
+    one by the offices that moved on. So a township whose villages are all named under
+    exactly one other township of the county, which names more of them (or as many, on
+    more rows: the old name is the one fewer offices write), is that one's old name,
+    when at least ``township_old_name_min_villages`` of those villages are named under
+    no third township: common village names (新华, 团结) repeat across a county and do
+    not count.
 
     ``places`` holds county_code, township and village (stems).
     """
     least = reference()["township_old_name_min_villages"]
     rows = places[["county_code", "township", "village"]].dropna()
     named = rows.drop_duplicates()
-    sizes = named.groupby(["county_code", "township"]).size().rename("villages").reset_index()
-    sizes["rows"] = sizes.merge(rows.groupby(["county_code", "township"]).size().rename("n").reset_index())[
-        "n"
-    ]
-    shared = named.merge(named, on=["county_code", "village"], suffixes=("", "_new"))
-    shared = shared.loc[shared["township"].ne(shared["township_new"])]
-    shared = shared.groupby(["county_code", "township", "township_new"]).size().rename("shared").reset_index()
-    shared = shared.merge(sizes, on=["county_code", "township"]).merge(
-        sizes.rename(columns={"township": "township_new", "villages": "villages_new", "rows": "rows_new"}),
-        on=["county_code", "township_new"],
+    named = named.assign(spread=named.groupby(["county_code", "village"])["township"].transform("size"))
+    towns = ["county_code", "township"]
+    sizes = (
+        named.groupby(towns)
+        .size()
+        .rename("villages")
+        .to_frame()
+        .join(rows.groupby(towns).size().rename("rows"))
     )
+    shared = named.merge(
+        named[["county_code", "township", "village"]], on=["county_code", "village"], suffixes=("", "_new")
+    )
+    shared = shared.loc[shared["township"].ne(shared["township_new"])].assign(own=lambda d: d["spread"].eq(2))
+    shared = (
+        shared.groupby([*towns, "township_new"])
+        .agg(shared=("village", "size"), own=("own", "sum"))
+        .reset_index()
+    )
+    shared = shared.join(sizes, on=towns).join(sizes.add_suffix("_new"), on=["county_code", "township_new"])
     more = shared["villages_new"].gt(shared["villages"]) | (
         shared["villages_new"].eq(shared["villages"]) & shared["rows_new"].gt(shared["rows"])
     )
-    old = shared.loc[shared["shared"].eq(shared["villages"]) & shared["villages"].ge(least) & more]
-    old = old.drop_duplicates(["county_code", "township"], keep=False)
-    current = old.set_index(["county_code", "township"])["township_new"]
-    keys = pd.MultiIndex.from_frame(places[["county_code", "township"]])
-    renamed = pd.Series(current.reindex(keys).to_numpy(), index=places.index)
+    old = shared.loc[shared["shared"].eq(shared["villages"]) & shared["own"].ge(least) & more]
+    old = old.drop_duplicates(towns, keep=False)
+    current = old.set_index(towns)["township_new"]
+    renamed = pd.Series(
+        current.reindex(pd.MultiIndex.from_frame(places[towns])).to_numpy(), index=places.index
+    )
     return places["township"].where(renamed.isna(), renamed)
 
 
