@@ -6,7 +6,8 @@ child whose 与户主关系 is 子/女 has the household's 户主 and 配偶 as 
 (a grandchild gets none: its parents are unknown). A parent is a *person*: the
 same adult in several ledger rows and rosters is one person when the valid
 identity number matches (ledger father_id/mother_id ↔ roster id_number), or when
-they fill the same slot of one child under one name, so a fact recorded anywhere
+they fill the same slot of one child under one name (or names that sound alike: one
+office writes 李明子, another 李明梓), so a fact recorded anywhere
 about that person reaches every child of theirs. A ledger number that would make the
 parent younger or older than a parent can be (``family.parent_age_at_birth``) is a
 typo and keys nobody: the name then joins that parent to the roster's.
@@ -26,7 +27,7 @@ from policy.extracts import Extracts
 from policy.ruleset import Rules
 from policy.sources import LEDGER, ROSTERS
 from values.ids import could_be_parents
-from values.names import name_norm
+from values.names import folded_pinyin, name_norm
 
 SLOTS = ("father", "mother")
 _SEX_SLOT = {"M": "father", "F": "mother"}
@@ -64,8 +65,13 @@ def _one_person(links: pd.DataFrame) -> dict[str, str]:
     A parent's number is often blank, mangled or mistyped on the ledger or on the roster
     (sources.md), and then the ledger's father and the roster's head of the same child's
     household are two keys, so a status on a sibling's ledger row would not reach a child
-    known only from the roster. Two different valid numbers stay two persons."""
-    rows = links.assign(name=links["name"].map(name_norm, na_action="ignore")).dropna(subset=["name"])
+    known only from the roster. Names are compared by sound (folded pinyin, as linkage
+    compares carers): offices write a parent's name in homophones (sources.md), and one
+    child's father slot holds no two men whose names sound alike. Two different valid
+    numbers stay two persons."""
+    names = links["name"].dropna().unique()
+    sound = dict(zip(names, (folded_pinyin(name_norm(n)) for n in names), strict=True))
+    rows = links.assign(name=links["name"].map(sound)).dropna(subset=["name"])
     rows = rows.drop_duplicates(["child_id", "slot", "name", "person"])
     # Only slots named by two or more keys: at a million children a groupby over every
     # slot, in Python, took minutes.

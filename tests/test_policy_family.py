@@ -116,6 +116,23 @@ def test_a_parent_without_a_usable_number_is_one_person_by_name_in_one_childs_sl
     assert ("c2", "father", "absent") in _facts(sync)
 
 
+def test_a_parents_name_written_in_a_homophone_is_one_person() -> None:
+    """c1's ledger row names its father 李明梓, away; c1's household roster names the head
+    李明子: the same sound, one man, so his work away reaches c1's sister c2 (roster only).
+    A head whose name sounds otherwise is another man."""
+    for head, reaches in (("李明子", True), ("李明华", False)):
+        sync = Sync()
+        sync.record(LEDGER, "c1", father_name="李明梓", father_status="away")
+        sync.household(
+            ASSISTANCE,
+            "H1",
+            head={"name": head, "sex": "M"},
+            son={"child_id": "c1"},
+            daughter={"child_id": "c2"},
+        )
+        assert (("c2", "father", "away") in _facts(sync)) is reaches
+
+
 def test_two_valid_numbers_under_one_name_stay_two_persons() -> None:
     sync = Sync()
     sync.record(LEDGER, "c1", father_name="王大山", father_id=FATHER_ID, father_status="dead")
