@@ -24,6 +24,7 @@ import json
 import pandas as pd
 
 from linkage.comparisons import Programme, SchoolAge, comparison_named
+from values.cells import apply_unique
 from values.names import folded_pinyin
 
 # The levels that corroborate a sole candidate: comparison → level key.
@@ -92,13 +93,9 @@ def _siblings_guardian(ends: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
     )
     wanted = set(siblings["sibling"]) | set(ends["candidate"])
     named = frame.loc[frame["guardian_name"].notna() & frame["cluster_id"].isin(wanted)]
-    names = named["guardian_name"].unique()
     guardians = (
         pd.DataFrame(
-            {
-                "cluster_id": named["cluster_id"],
-                "carer": named["guardian_name"].map(dict(zip(names, map(folded_pinyin, names), strict=True))),
-            }
+            {"cluster_id": named["cluster_id"], "carer": apply_unique(named["guardian_name"], folded_pinyin)}
         )
         .dropna()
         .drop_duplicates()

@@ -26,6 +26,7 @@ from policy.evidence import cite
 from policy.extracts import Extracts
 from policy.ruleset import Rules
 from policy.sources import LEDGER, ROSTERS
+from values.cells import apply_unique
 from values.ids import could_be_parents
 from values.names import folded_pinyin, name_norm
 
@@ -69,9 +70,8 @@ def _one_person(links: pd.DataFrame) -> dict[str, str]:
     compares carers): offices write a parent's name in homophones (sources.md), and one
     child's father slot holds no two men whose names sound alike. Two different valid
     numbers stay two persons."""
-    names = links["name"].dropna().unique()
-    sound = dict(zip(names, (folded_pinyin(name_norm(n)) for n in names), strict=True))
-    rows = links.assign(name=links["name"].map(sound)).dropna(subset=["name"])
+    sound = apply_unique(links["name"], lambda name: folded_pinyin(name_norm(name)))
+    rows = links.assign(name=sound).dropna(subset=["name"])
     rows = rows.drop_duplicates(["child_id", "slot", "name", "person"])
     # Only slots named by two or more keys: at a million children a groupby over every
     # slot, in Python, took minutes.
