@@ -130,20 +130,25 @@ class CrossLevel(ComparisonLevelCreator):
 
 class WithinLevel(ComparisonLevelCreator):
     """Column ``value`` of one side between columns ``low`` and ``high`` of the other,
-    either way round; as the null level, neither way has all three."""
+    either way round, and where ``flag`` is given, that other side's ``flag`` true; as
+    the null level, neither way has all three."""
 
-    def __init__(self, value: str, low: str, high: str, null: bool = False):
+    def __init__(self, value: str, low: str, high: str, null: bool = False, flag: str | None = None):
         self.columns = [ColumnExpression.instantiate_if_str(c) for c in (value, low, high)]
+        self.flag = ColumnExpression.instantiate_if_str(flag) if flag else None
         self.is_null_level = null
 
     def create_sql(self, sql_dialect: SplinkDialect) -> str:
-        for column in self.columns:
+        for column in [*self.columns, self.flag] if self.flag else self.columns:
             column.sql_dialect = sql_dialect
         value, low, high = self.columns
-        ways = [(value.name_r, low.name_l, high.name_l), (value.name_l, low.name_r, high.name_r)]
+        ways = [
+            (value.name_r, low.name_l, high.name_l, self.flag and self.flag.name_l),
+            (value.name_l, low.name_r, high.name_r, self.flag and self.flag.name_r),
+        ]
         if self.is_null_level:
-            return " AND ".join(f"({v} IS NULL OR {lo} IS NULL OR {hi} IS NULL)" for v, lo, hi in ways)
-        return " OR ".join(f"({v} BETWEEN {lo} AND {hi})" for v, lo, hi in ways)
+            return " AND ".join(f"({v} IS NULL OR {lo} IS NULL OR {hi} IS NULL)" for v, lo, hi, _ in ways)
+        return " OR ".join(f"({v} BETWEEN {lo} AND {hi}{f' AND {f}' if f else ''})" for v, lo, hi, f in ways)
 
     def create_label_for_charts(self) -> str:
         value, low, high = self.columns
@@ -431,22 +436,36 @@ class SchoolAge(ModelComparison):
     is all a row without a birth date says of its child's age (sources.md, extract 3);
     ``prepare.school_birth_window`` turns it into the days the child was born between,
     which the other record's birth date falls in or not. Two other children of one name
-    in a township are seldom of one school age."""
+    in a township are seldom of one school age. A stage named without its grade
+    (学前教育) gives a window of several years, which many more namesakes fall in: a
+    level of its own, so that it weighs what it is worth."""
 
     output_column_name = "school_age"
     description = "在校年级与出生日期"
     FITS = "fits"
+    FITS_STAGE = "fits_stage"
 
     def levels(self) -> list[Level]:
         window = ("birth_days", "school_born_from", "school_born_to")
+        counted = "m and u are counted on the records, not by EM (prepare.school_age_rates)"
         return [
             Level(MISSING, WithinLevel(*window, null=True), "缺失 missing"),
-            Level(self.FITS, WithinLevel(*window), "出生日期与年级相符 born when a child of the grade is"),
+            Level(
+                self.FITS,
+                WithinLevel(*window, flag="school_graded"),
+                "出生日期与年级相符 born when a child of the grade is",
+                counted,
+            ),
+            Level(
+                self.FITS_STAGE,
+                WithinLevel(*window),
+                "出生日期与学段相符 born when a child of the stage is",
+                counted,
+            ),
             _different(
-                "m is counted on the records, not by EM (prepare.school_age_rates): it sits "
-                "at the floor only when every dated pupil is in the grade of its age, and the "
-                "level then counts against a pair, log2(floor / u); the window already allows "
-                "a year early or late (linkage/config.yaml school_age)."
+                f"{counted}: it sits at the floor only when every dated pupil is in the grade "
+                "of its age, and the level then counts against a pair, log2(floor / u); the "
+                "window already allows a year early or late (linkage/config.yaml school_age)."
             ),
         ]
 

@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from linkage.comparisons import SchoolAge
 from linkage.config import load_config
 from values.dates import school_year_cutoff
 from values.names import folded_pinyin, split_name
@@ -42,6 +43,7 @@ LINKAGE_COLUMNS = [
     "programme_insured",
     "school_born_from",
     "school_born_to",
+    "school_graded",
 ]
 
 # The staged columns linkage_frame() reads.
@@ -148,16 +150,21 @@ def _programmes(staged: pd.DataFrame) -> pd.DataFrame:
 
 def school_birth_window(staged: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """The days (since 1970) a child was born between, by the school stage and grade a
-    row names at ``as_of`` (``comparisons.SchoolAge``); NA where it names none.
+    row names at ``as_of`` (``comparisons.SchoolAge``), and whether a grade gave them
+    (``school_graded``); NA where it names no stage.
 
     A child in year n of schooling was ``entry_age + n - 1`` on the day before the
-    school year in force opened, give or take ``slack_years`` (``linkage/config.yaml``
-    school_age)."""
+    school year in force opened, give or take ``slack_years``; a stage named without
+    its grade (学前教育) allows any of its years (``linkage/config.yaml`` school_age)."""
     settings = load_config().school_age
     opens = settings["school_year_opens"]
     cutoff = school_year_cutoff(as_of, (opens["month"], opens["day"]))
     stage = staged["school_stage"].where(staged["school_stage"].notna(), staged["school_status"])
-    years = stage.map(settings["years_before_stage"]) + pd.to_numeric(staged["grade"])
+    first, last = ({name: span[end] for name, span in settings["stage_years"].items()} for end in (0, 1))
+    grade = pd.to_numeric(staged["grade"])
+    year = stage.map(first) - 1 + grade
+    earliest = year.where(grade.notna(), stage.map(first))
+    latest = year.where(grade.notna(), stage.map(last))
     oldest = settings["entry_age"] + settings["slack_years"]
     youngest = settings["entry_age"] - 1 - settings["slack_years"]
     day = pd.Timestamp(cutoff)
@@ -165,33 +172,50 @@ def school_birth_window(staged: pd.DataFrame, as_of: date) -> pd.DataFrame:
     def days(n: int, age: int) -> int:
         return (day - pd.DateOffset(years=n + age) - _EPOCH).days
 
-    born_from = _per_unique(years, lambda n: days(int(n), oldest) + 1)
-    born_to = _per_unique(years, lambda n: days(int(n), youngest))
+    born_from = _per_unique(latest, lambda n: days(int(n), oldest) + 1)
+    born_to = _per_unique(earliest, lambda n: days(int(n), youngest))
     return pd.DataFrame(
-        {"school_born_from": born_from.astype("Int64"), "school_born_to": born_to.astype("Int64")},
+        {
+            "school_born_from": born_from.astype("Int64"),
+            "school_born_to": born_to.astype("Int64"),
+            "school_graded": grade.notna().astype("boolean").where(born_from.notna()),
+        },
         index=staged.index,
     )
 
 
-def school_age_rates(staged: pd.DataFrame, as_of: date) -> tuple[float, float]:
-    """How often a birth date falls in a grade's window: on the rows that carry both (a
-    pupil's, a dated roster row's: the m of ``SchoolAge.FITS``), and for a graded row
-    against any dated record (its u).
+def school_age_rates(staged: pd.DataFrame, as_of: date) -> dict[str, tuple[float, float]]:
+    """m and u of the levels of ``comparisons.SchoolAge`` that a window fits, counted
+    on the records. A fit on a grade and a fit on a stage alone are levels apart (the
+    stage's window is wider); each is the share of windowed rows of its kind times
+    how often its window holds the birth date: m on the rows that carry both a window
+    and a birth date (a pupil's, a dated roster row's), u for a windowed row against
+    every dated record.
 
-    EM cannot see the level: its sessions block on birth dates, and an undated graded
-    row is too rare for random sampling to meet. Counting the rule on the rows that
-    hold both sides of it needs no truth either."""
+    EM cannot see these levels: its sessions block on birth dates, and an undated
+    graded row is too rare for random sampling to meet. Counting the rule on the rows
+    that hold both sides of it needs no truth either."""
     window = school_birth_window(staged, as_of).dropna()
     born = (pd.to_datetime(staged["birth_date"]) - _EPOCH).dt.days.dropna()
+    kinds = {SchoolAge.FITS: True, SchoolAge.FITS_STAGE: False}
     if window.empty or born.empty:
-        return math.nan, math.nan
+        return dict.fromkeys(kinds, (math.nan, math.nan))
     both = window.join(born.rename("born"), how="inner")
-    m = both["born"].between(both["school_born_from"], both["school_born_to"]).mean()
+    fits = both["born"].between(both["school_born_from"], both["school_born_to"])
     dates = np.sort(born.to_numpy())
     inside = np.searchsorted(dates, window["school_born_to"].to_numpy(int), side="right") - np.searchsorted(
         dates, window["school_born_from"].to_numpy(int), side="left"
     )
-    return float(m), float(inside.mean() / len(dates))
+    share = pd.Series(inside / len(dates), index=window.index)
+    rates = {}
+    for key, graded in kinds.items():
+        kind = window["school_graded"].eq(graded)
+        if not kind.any():
+            rates[key] = (0.0, 0.0)
+            continue
+        m = fits[both["school_graded"].eq(graded)].mean()
+        rates[key] = (float(kind.mean() * m), float(kind.mean() * share[kind].mean()))
+    return rates
 
 
 def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -227,7 +251,7 @@ def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | No
     out = out.join(_name_parts(staged["name_norm"])).join(_programmes(staged))
     # Only an undated row's grade is evidence: a dated one is compared on its date.
     window = school_birth_window(staged, as_of)
-    window.loc[birth.notna()] = pd.NA
+    window.loc[birth.notna(), :] = pd.NA
     out = out.join(window)
     out["carers"] = _carers(staged, household_spouses(everyone) if everyone is not None else None)
     return out[LINKAGE_COLUMNS].reset_index(drop=True)

@@ -85,15 +85,15 @@ def _linker(db_api, frame: pd.DataFrame, model: SettingsCreator | dict[str, Any]
 
 
 def train(
-    frame: pd.DataFrame, config: LinkageConfig, school_age: tuple[float, float], db_api=None
+    frame: pd.DataFrame, config: LinkageConfig, school_age: dict[str, tuple[float, float]], db_api=None
 ) -> dict[str, Any]:
     """Estimate the model's parameters from unlabelled records (no truth is used).
 
     λ from deterministic rules, u by seeded random sampling, m by EM sessions that
     each block on one field so the others can be estimated; every step is capped by
     ``max_pairs`` so memory stays bounded (stack.md: uncapped EM reached 18 GB).
-    ``school_age``: m and u of ``SchoolAge.FITS``, counted on the records
-    (``prepare.school_age_rates``): no EM session sees that level.
+    ``school_age``: m and u of the levels of ``SchoolAge`` a window fits, counted on
+    the records (``prepare.school_age_rates``): no EM session sees them.
     """
     db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
     linker = _linker(db_api, frame, settings())
@@ -107,22 +107,25 @@ def train(
             rule, max_pairs=training["em_max_pairs"]
         )
     model = linker.misc.save_model_to_json()
-    _set_two_levels(model, SchoolAge(), SchoolAge.FITS, *school_age)
+    _set_counted_levels(model, SchoolAge(), school_age)
     model = floor_probabilities(model, training["probability_floor"])
     check_floor_levels(model, training["probability_floor"])
     return model
 
 
-def _set_two_levels(model: dict[str, Any], comparison: ModelComparison, key: str, m: float, u: float) -> None:
-    """Level ``key`` of a comparison with one other scored level gets m and u, the
-    other their complements; NaN (nothing to count on) leaves training's values."""
-    if np.isnan(m) or np.isnan(u):
+def _set_counted_levels(
+    model: dict[str, Any], comparison: ModelComparison, counted: dict[str, tuple[float, float]]
+) -> None:
+    """The levels of ``counted`` (key → m, u) get theirs, the one other scored level
+    what is left of each; NaN (nothing to count on) leaves training's values."""
+    if any(np.isnan(v) for pair in counted.values() for v in pair):
         return
     ours = next(c for c in model["comparisons"] if c["output_column_name"] == comparison.output_column_name)
     levels = [lv for lv in ours["comparison_levels"] if not lv.get("is_null_level")]
-    chosen = comparison.position(key)
+    at = {comparison.position(key): pair for key, pair in counted.items()}
+    rest = tuple(1 - sum(pair[i] for pair in counted.values()) for i in (0, 1))
     for i, level in enumerate(levels):
-        level["m_probability"], level["u_probability"] = (m, u) if i == chosen else (1 - m, 1 - u)
+        level["m_probability"], level["u_probability"] = at.get(i, rest)
 
 
 def floor_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:

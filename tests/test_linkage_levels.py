@@ -175,7 +175,16 @@ CASES: list[tuple[str, str, dict, dict]] = [
         {**INSURED, "insurance_subsidy": "full_dibao"},
     ),
     ("school_age", MISSING, {}, {}),
-    ("school_age", MISSING, {}, {**POOR, "grade": None}),
+    ("school_age", MISSING, {}, {**POOR, "school_status": "not_in_school", "grade": None}),
+    # A stage without its grade: 小学 years 1-6, 学前教育 the three years before.
+    ("school_age", SchoolAge.FITS_STAGE, {}, {**POOR, "grade": None}),
+    (
+        "school_age",
+        SchoolAge.FITS_STAGE,
+        {"birth_date": date(2022, 5, 1)},
+        {**POOR, "school_status": "preschool", "grade": None},
+    ),
+    ("school_age", DIFFERENT, {}, {**POOR, "school_status": "preschool", "grade": None}),
     ("school_age", MISSING, {**POOR, "grade": 6}, {"birth_date": None}),
     ("school_age", SchoolAge.FITS, {}, {**POOR, "grade": 6}),
     ("school_age", SchoolAge.FITS, {**POOR, "grade": 5}, {}),

@@ -3,7 +3,9 @@
 from datetime import date
 
 import pandas as pd
+import pytest
 
+from linkage.comparisons import SchoolAge
 from linkage.prepare import linkage_frame, school_age_rates, school_birth_window
 from values.names import folded_pinyin
 
@@ -86,30 +88,38 @@ def _days(day: str) -> int:
 
 def test_a_grade_gives_the_birth_dates_of_its_school_age():
     """小学一年级 in the school year opened 1 September 2026: six on 31 August, born
-    2019-09 … 2020-08, a year's slack each way; 七年级 is year 7. Only an undated row's
-    window reaches the model."""
-    rows = _roster([(k, "王小", "grandson") for k in "abcd"]).assign(
-        school_status=["primary", "junior", "primary", "primary"],
-        grade=[1, 1, None, 1],
-        birth_date=pd.to_datetime([None, None, None, "2020-01-01"]),
+    2019-09 … 2020-08, a year's slack each way; 七年级 is year 7. A stage without its
+    grade allows each of its years: a bare 小学 years 1-6, 学前教育 the three before
+    小学一年级; 非在校生 says nothing. Only an undated row's window reaches the model."""
+    rows = _roster([(k, "王小", "grandson") for k in "abcdef"]).assign(
+        school_status=["primary", "junior", "primary", "primary", "preschool", "not_in_school"],
+        grade=[1, 1, None, 1, None, None],
+        birth_date=pd.to_datetime([None, None, None, "2020-01-01", None, None]),
     )
-    window = school_birth_window(rows, AS_OF)
+    found = school_birth_window(rows, AS_OF)
+    window = found[["school_born_from", "school_born_to"]]
     assert window.loc[0].tolist() == [_days("2018-09-01"), _days("2021-08-31")]
     assert window.loc[1].tolist() == [_days("2012-09-01"), _days("2015-08-31")]
-    assert window.loc[2].isna().all()
+    assert window.loc[2].tolist() == [_days("2013-09-01"), _days("2021-08-31")]
+    assert window.loc[4].tolist() == [_days("2019-09-01"), _days("2024-08-31")]
+    assert window.loc[5].isna().all()
+    assert found["school_graded"].tolist() == [True, True, False, True, False, pd.NA]
     frame = linkage_frame(rows, AS_OF)
     assert frame.loc[0, "school_born_from"] == _days("2018-09-01")
     assert frame.loc[3, ["school_born_from", "school_born_to"]].isna().all()
 
 
 def test_school_age_rates_count_the_rule_on_rows_that_hold_both_sides():
-    """m: of the dated graded rows, the share born in their grade's window (one of two);
-    u: of the dated rows, the share born in a graded row's window, on average."""
+    """Each level: the share of windowed rows of its kind (two graded, one preschool, of
+    three) times m, of its dated rows the share born in their window, or u, of the
+    dated rows the share born in one of its windows, on average."""
     rows = _roster([(k, "王小", "grandson") for k in "abcd"]).assign(
-        school_status=["primary", "primary", None, None],
+        school_status=["primary", "primary", "preschool", None],
         grade=[1, 1, None, None],
-        birth_date=pd.to_datetime(["2020-01-01", "2010-01-01", "2005-01-01", "2019-01-01"]),
+        birth_date=pd.to_datetime(["2020-01-01", "2010-01-01", "2022-01-01", "2005-01-01"]),
     )
-    m, u = school_age_rates(rows, AS_OF)
-    assert m == 0.5
-    assert u == 0.5  # 2020-01-01 and 2019-01-01 fall in 2018-09-01 … 2021-08-31, of four
+    rates = school_age_rates(rows, AS_OF)
+    # 小学一年级: 2018-09-01 … 2021-08-31 holds a's date, not b's; of four dates, one.
+    assert rates[SchoolAge.FITS] == pytest.approx((2 / 3 * 1 / 2, 2 / 3 * 1 / 4))
+    # 学前教育: 2019-09-01 … 2024-08-31 holds c's date; of four dates, two.
+    assert rates[SchoolAge.FITS_STAGE] == pytest.approx((1 / 3 * 1, 1 / 3 * 2 / 4))
