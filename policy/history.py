@@ -136,11 +136,11 @@ def _followed_up(
     changed = pd.Series(False, index=alerts.index)
     if disputed.any():
         facts = alerts.loc[disputed, "evidence"].map(evidence_facts)
-        changed[disputed] = facts.ne(alerts.loc[disputed, "status_evidence"])
+        changed.loc[disputed] = facts.ne(alerts.loc[disputed, "status_evidence"]).to_numpy(dtype=bool)
     split = later & status.eq(NOT_SAME_CHILD)
     if reviewed is not None and split.any():
         since = alerts.loc[split, "child_id"].map(reviewed)
-        split[split] = since.gt(alerts.loc[split, "status_sync"]).fillna(False).astype(bool)
+        split.loc[split] = since.gt(alerts.loc[split, "status_sync"]).fillna(False).to_numpy(dtype=bool)
     else:
         split[:] = False
     back = done_again | changed | split

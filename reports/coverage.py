@@ -292,7 +292,7 @@ def trends(inputs: CoverageInputs) -> pd.DataFrame:
     earlier = inputs.history if inputs.history is not None else now.iloc[:0]
     published = set(inputs.published) - {inputs.sync_id}
     earlier = earlier[earlier["sync_id"].isin(published)]
-    rows = pd.concat([earlier, now], ignore_index=True)
+    rows = pd.concat([f for f in (earlier, now) if len(f)] or [now], ignore_index=True)
     table = rows.pivot_table(
         index="sync_id", columns=["subject", "measure"], values="children", aggfunc="sum", fill_value=0
     )
