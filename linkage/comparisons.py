@@ -155,6 +155,26 @@ class WithinLevel(ComparisonLevelCreator):
         return f"{value.label} between {low.label} and {high.label}"
 
 
+class ApartLevel(ComparisonLevelCreator):
+    """Null level: ``col`` blank on either side, or the two sides apart on one of
+    ``within`` (blank there too, or different): a village says nothing of two records
+    in different townships, whose comparison ``Place`` already weighs."""
+
+    def __init__(self, col: str, within: tuple[str, ...]):
+        self.columns = [ColumnExpression.instantiate_if_str(c) for c in (col, *within)]
+        self.is_null_level = True
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        for c in self.columns:
+            c.sql_dialect = sql_dialect
+        blank = [f"{c.name_l} IS NULL OR {c.name_r} IS NULL" for c in self.columns]
+        apart = [f"{c.name_l} <> {c.name_r}" for c in self.columns[1:]]
+        return " OR ".join(blank + apart)
+
+    def create_label_for_charts(self) -> str:
+        return "缺失 missing"
+
+
 class ModelComparison(ComparisonCreator):
     """A comparison of the model: its levels in order, null level first, else last.
 
@@ -380,6 +400,28 @@ class Place(ModelComparison):
         ]
 
 
+class Village(ModelComparison):
+    """The village of two records of one township. Every extract but the insurance one
+    names it (sources.md), and a township holds seven or eight: two namesakes of a
+    township, one of them in a roster row's own village, are told apart by it, where
+    the township alone left the row tied between them. A pair in two townships, or
+    with a village blank, is missing here (``Place`` weighs it). Of a child's own
+    records of one township nearly all name one village, of any two records of a
+    township one pair in seven: m and u are counted so (``prepare.village_shares``)."""
+
+    output_column_name = "village"
+    description = "同乡镇记录的村（社区）"
+    SAME = "same"
+
+    def levels(self) -> list[Level]:
+        counted = "m and u are counted on the records, not by EM (prepare.village_shares)"
+        return [
+            Level(MISSING, ApartLevel("village", ("county_code", "township")), "缺失 missing"),
+            Level(self.SAME, cll.ExactMatchLevel("village"), "同村 same village", counted),
+            _different(counted),
+        ]
+
+
 class Carers(ModelComparison):
     output_column_name = "carers"
     description = "父母或监护人姓名"
@@ -471,7 +513,7 @@ class SchoolAge(ModelComparison):
 
 
 def comparisons() -> list[ModelComparison]:
-    return [IdNumber(), Name(), BirthDate(), Sex(), Place(), Carers(), Programme(), SchoolAge()]
+    return [IdNumber(), Name(), BirthDate(), Sex(), Place(), Village(), Carers(), Programme(), SchoolAge()]
 
 
 def comparison_named(output_column_name: str) -> ModelComparison:

@@ -38,6 +38,7 @@ LINKAGE_COLUMNS = [
     "id_valid",
     "county_code",
     "township",
+    "village",
     "carers",
     "programme_roster",
     "programme_insured",
@@ -60,6 +61,7 @@ STAGED_INPUTS = [
     "id_number",
     "county_code",
     "township",
+    "village",
     "guardian_name",
     "father_name",
     "mother_name",
@@ -218,6 +220,25 @@ def school_age_rates(staged: pd.DataFrame, as_of: date) -> dict[str, tuple[float
     return rates
 
 
+def village_shares(frame: pd.DataFrame) -> tuple[float, float]:
+    """m and u of ``comparisons.Village``'s same-village level: of two records of one
+    township that both name a village, how often it is the same one, among a child's
+    own records (two of one valid identity number: m) and among any two (u). Counted
+    on the linkage frame's records, no truth read; NaN when no township is shared."""
+    township = ["county_code", "township"]
+    placed = frame.dropna(subset=[*township, "village"])
+    numbered = placed.dropna(subset=["id_valid"])
+    own = _pairs(numbered, ["id_valid", *township]), _pairs(numbered, ["id_valid", *township, "village"])
+    anyone = _pairs(placed, township), _pairs(placed, [*township, "village"])
+    return tuple(same / total if total else math.nan for total, same in (own, anyone))
+
+
+def _pairs(frame: pd.DataFrame, keys: list[str]) -> int:
+    """How many pairs of rows agree on every one of ``keys`` (none blank)."""
+    sizes = frame.dropna(subset=keys).groupby(keys).size()
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
 def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
     """The model's input table for the given staged records (one row per record).
 
@@ -245,6 +266,7 @@ def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | No
             "id_valid": staged["id_number"],
             "county_code": staged["county_code"],
             "township": staged["township"],
+            "village": staged["village"],
         },
         index=staged.index,
     )

@@ -23,11 +23,13 @@ from splink import Linker, SettingsCreator, block_on
 from linkage.comparisons import (
     ModelComparison,
     SchoolAge,
+    Village,
     comparisons,
     prediction_blocking_rules,
     training_blocking_rules,
 )
 from linkage.config import LinkageConfig
+from linkage.prepare import village_shares
 from warehouse.permissions import spill_folder
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,8 @@ def train(
     each block on one field so the others can be estimated; every step is capped by
     ``max_pairs`` so memory stays bounded (stack.md: uncapped EM reached 18 GB).
     ``school_age``: m and u of the levels of ``SchoolAge`` a window fits, counted on
-    the records (``prepare.school_age_rates``): no EM session sees them.
+    the records (``prepare.school_age_rates``): no EM session sees them. ``Village``'s
+    are counted too (``prepare.village_shares``), on the pairs that share a number.
     """
     db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
     linker = _linker(db_api, frame, settings())
@@ -108,6 +111,7 @@ def train(
         )
     model = linker.misc.save_model_to_json()
     _set_counted_levels(model, SchoolAge(), school_age)
+    _set_counted_levels(model, Village(), {Village.SAME: village_shares(frame)})
     model = floor_probabilities(model, training["probability_floor"])
     check_floor_levels(model, training["probability_floor"])
     return model

@@ -1,12 +1,13 @@
 """The model's input: carers named for roster members."""
 
+import math
 from datetime import date
 
 import pandas as pd
 import pytest
 
 from linkage.comparisons import SchoolAge
-from linkage.prepare import linkage_frame, school_age_rates, school_birth_window
+from linkage.prepare import linkage_frame, school_age_rates, school_birth_window, village_shares
 from values.names import folded_pinyin
 
 AS_OF = date(2026, 11, 30)  # its school year opened on 1 September 2026
@@ -31,6 +32,7 @@ def _roster(rows: list[tuple[str, str, str]]) -> pd.DataFrame:
             "id_number": none,
             "county_code": ["510421"] * n,
             "township": ["攀莲镇"] * n,
+            "village": ["光河村"] * n,
             "guardian_name": none,
             "father_name": none,
             "mother_name": none,
@@ -123,3 +125,35 @@ def test_school_age_rates_count_the_rule_on_rows_that_hold_both_sides():
     assert rates[SchoolAge.FITS] == pytest.approx((2 / 3 * 1 / 2, 2 / 3 * 1 / 4))
     # 学前教育: 2019-09-01 … 2024-08-31 holds c's date; of four dates, two.
     assert rates[SchoolAge.FITS_STAGE] == pytest.approx((1 / 3 * 1, 1 / 3 * 2 / 4))
+
+
+def test_village_shares_count_a_childs_own_records_and_any_two_of_a_township():
+    """m: of the pairs of one identity number within a township, both villages named,
+    the share naming one village; u: the same share among any two records there. A
+    blank village and a record in another township are left out of both."""
+    ids = ["A", "A", "A", "B", "B", None, "C", "C"]
+    frame = pd.DataFrame(
+        {
+            "id_valid": ids,
+            "county_code": ["510421"] * 7 + ["510402"],
+            "township": ["攀莲镇"] * 7 + ["攀莲镇"],
+            "village": ["光河村", "光河村", "平地村", "光河村", None, "平地村", "光河村", "光河村"],
+        }
+    )
+    m, u = village_shares(frame)
+    # A: three pairs, one in one village; C's two rows lie in two counties; B's second is blank.
+    assert m == pytest.approx(1 / 3)
+    # Of the six named rows of 510421 攀莲镇 (15 pairs), four 光河村 (6) and two 平地村 (1).
+    assert u == pytest.approx(7 / 15)
+
+
+def test_village_shares_are_unknown_without_a_shared_township():
+    frame = pd.DataFrame(
+        {
+            "id_valid": ["A", "B"],
+            "county_code": ["510421", "510402"],
+            "township": ["攀莲镇"] * 2,
+            "village": ["光河村"] * 2,
+        }
+    )
+    assert all(math.isnan(share) for share in village_shares(frame))

@@ -96,7 +96,7 @@ def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
     return linkage_frame(
         staged.reset_index(drop=True),
         staged_as_of(conn),
-        everyone=pd.concat([staged, everyone], ignore_index=True),
+        everyone=pd.concat([f for f in (staged, everyone) if len(f)] or [staged], ignore_index=True),
     )
 
 
