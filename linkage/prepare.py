@@ -13,7 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from linkage.comparisons import SchoolAge
+from linkage.comparisons import SchoolAge, Village
 from linkage.config import load_config
 from values.dates import school_year_cutoff
 from values.names import folded_pinyin, split_name
@@ -228,15 +228,30 @@ def village_shares(frame: pd.DataFrame) -> tuple[float, float]:
     township = ["county_code", "township"]
     placed = frame.dropna(subset=[*township, "village"])
     numbered = placed.dropna(subset=["id_valid"])
-    own = _pairs(numbered, ["id_valid", *township]), _pairs(numbered, ["id_valid", *township, "village"])
-    anyone = _pairs(placed, township), _pairs(placed, [*township, "village"])
+    own = (
+        agreeing_pairs(numbered, ["id_valid", *township]),
+        agreeing_pairs(numbered, ["id_valid", *township, "village"]),
+    )
+    anyone = agreeing_pairs(placed, township), agreeing_pairs(placed, [*township, "village"])
     return tuple(same / total if total else math.nan for total, same in (own, anyone))
 
 
-def _pairs(frame: pd.DataFrame, keys: list[str]) -> int:
+def agreeing_pairs(frame: pd.DataFrame, keys: list[str]) -> int:
     """How many pairs of rows agree on every one of ``keys`` (none blank)."""
     sizes = frame.dropna(subset=keys).groupby(keys).size()
     return int((sizes * (sizes - 1) // 2).sum())
+
+
+def counted_levels(
+    candidates: pd.DataFrame, frame: pd.DataFrame, as_of: date
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """The levels training counts rather than estimates (comparison → level → m, u):
+    ``school_age_rates`` on the staged ``candidates``, ``village_shares`` on their
+    linkage ``frame``."""
+    return {
+        SchoolAge.output_column_name: school_age_rates(candidates, as_of),
+        Village.output_column_name: {Village.SAME: village_shares(frame)},
+    }
 
 
 def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -16,14 +16,15 @@ from typing import Any
 
 import pandas as pd
 
+from linkage.prepare import agreeing_pairs
+
 
 def sync_prior(id_valid: pd.Series, recall: float) -> float | None:
     """λ for records whose valid identity numbers are ``id_valid`` (None where none);
     None when no two records share a number, so there is nothing to estimate from
     (a handful of records: the trained prior stands)."""
     n = len(id_valid)
-    per_number = id_valid.dropna().value_counts()
-    matching = float((per_number * (per_number - 1) / 2).sum())
+    matching = agreeing_pairs(id_valid.rename("id").to_frame(), ["id"])
     if n < 2 or matching == 0:
         return None
     return min(matching / recall / (n * (n - 1) / 2), 1.0)

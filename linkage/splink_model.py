@@ -22,14 +22,12 @@ from splink import Linker, SettingsCreator, block_on
 
 from linkage.comparisons import (
     ModelComparison,
-    SchoolAge,
-    Village,
+    comparison_named,
     comparisons,
     prediction_blocking_rules,
     training_blocking_rules,
 )
 from linkage.config import LinkageConfig
-from linkage.prepare import village_shares
 from warehouse.permissions import spill_folder
 
 log = logging.getLogger(__name__)
@@ -87,16 +85,19 @@ def _linker(db_api, frame: pd.DataFrame, model: SettingsCreator | dict[str, Any]
 
 
 def train(
-    frame: pd.DataFrame, config: LinkageConfig, school_age: dict[str, tuple[float, float]], db_api=None
+    frame: pd.DataFrame,
+    config: LinkageConfig,
+    counted: dict[str, dict[str, tuple[float, float]]],
+    db_api=None,
 ) -> dict[str, Any]:
     """Estimate the model's parameters from unlabelled records (no truth is used).
 
     λ from deterministic rules, u by seeded random sampling, m by EM sessions that
     each block on one field so the others can be estimated; every step is capped by
     ``max_pairs`` so memory stays bounded (stack.md: uncapped EM reached 18 GB).
-    ``school_age``: m and u of the levels of ``SchoolAge`` a window fits, counted on
-    the records (``prepare.school_age_rates``): no EM session sees them. ``Village``'s
-    are counted too (``prepare.village_shares``), on the pairs that share a number.
+    ``counted``: comparison → level key → (m, u) of the levels counted on the records
+    rather than estimated (``prepare.counted_levels``: a school grade's window, which no
+    EM session sees, and the village); they replace EM's.
     """
     db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
     linker = _linker(db_api, frame, settings())
@@ -110,8 +111,8 @@ def train(
             rule, max_pairs=training["em_max_pairs"]
         )
     model = linker.misc.save_model_to_json()
-    _set_counted_levels(model, SchoolAge(), school_age)
-    _set_counted_levels(model, Village(), {Village.SAME: village_shares(frame)})
+    for name, levels in counted.items():
+        _set_counted_levels(model, comparison_named(name), levels)
     model = floor_probabilities(model, training["probability_floor"])
     check_floor_levels(model, training["probability_floor"])
     return model
@@ -124,12 +125,18 @@ def _set_counted_levels(
     what is left of each; NaN (nothing to count on) leaves training's values."""
     if any(np.isnan(v) for pair in counted.values() for v in pair):
         return
-    ours = next(c for c in model["comparisons"] if c["output_column_name"] == comparison.output_column_name)
-    levels = [lv for lv in ours["comparison_levels"] if not lv.get("is_null_level")]
+    levels = scored_levels(model, comparison)
     at = {comparison.position(key): pair for key, pair in counted.items()}
     rest = tuple(1 - sum(pair[i] for pair in counted.values()) for i in (0, 1))
     for i, level in enumerate(levels):
         level["m_probability"], level["u_probability"] = at.get(i, rest)
+
+
+def scored_levels(model: dict[str, Any], comparison: ModelComparison) -> list[dict[str, Any]]:
+    """The model file's non-null levels of ``comparison``, in the order of
+    ``ModelComparison.position``."""
+    ours = next(c for c in model["comparisons"] if c["output_column_name"] == comparison.output_column_name)
+    return [lv for lv in ours["comparison_levels"] if not lv.get("is_null_level")]
 
 
 def floor_probabilities(model: dict[str, Any], floor: float) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import pytest
 from linkage.comparisons import SchoolAge, Village, comparison_named
 from linkage.config import load_config
 from linkage.prepare import linkage_frame, school_age_rates, village_shares
-from linkage.splink_model import check_model, load_model
+from linkage.splink_model import check_model, load_model, scored_levels
 from pipelines.cli import run_sync
 from pipelines.steps import train_step
 from synth import write_city
@@ -22,9 +22,7 @@ AS_OF = date(2026, 11, 30)
 
 
 def _level(model: dict, comparison, key: str) -> tuple[float, float]:
-    ours = next(c for c in model["comparisons"] if c["output_column_name"] == comparison.output_column_name)
-    scored = [lv for lv in ours["comparison_levels"] if not lv.get("is_null_level")]
-    level = scored[comparison.position(key)]
+    level = scored_levels(model, comparison)[comparison.position(key)]
     return level["m_probability"], level["u_probability"]
 
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from linkage.config import load_config
 from linkage.explain import write_model_charts
 from linkage.link import STAGED_COLUMNS, link
-from linkage.prepare import linkage_frame, school_age_rates
+from linkage.prepare import counted_levels, linkage_frame
 from linkage.splink_model import load_model, model_fingerprint, save_model, train
 from pipelines.memory import release_memory
 from reports import DroppedDecisions, dropped_decisions
@@ -138,7 +138,7 @@ def train_step(engine: sa.Engine, out: Path | None = None, db_api=None) -> Path:
     if candidates.empty:
         raise SyncFailed("no staged records to train on: run a sync first")
     frame = linkage_frame(candidates, as_of, everyone=staged)
-    model = train(frame, config, school_age_rates(candidates, as_of), db_api=db_api)
+    model = train(frame, config, counted_levels(candidates, frame, as_of), db_api=db_api)
     path = out or config.model_file
     save_model(model, path)
     # Splink's match-weights and m/u charts of the model, beside it (opens offline).
