@@ -101,7 +101,7 @@ def _splink_alone(engine) -> float:
     with engine.connect() as conn:
         staged = read_frame(conn, T.STAGED_RECORDS, columns=STAGED_COLUMNS)
     frame = linkage_frame(
-        staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True), everyone=staged
+        staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True), AS_OF, everyone=staged
     )
     del staged
     start = time.perf_counter()

@@ -407,14 +407,14 @@ class Village(ModelComparison):
     the township alone left the row tied between them. A pair in two townships, or
     with a village blank, is missing here (``Place`` weighs it). Of a child's own
     records of one township nearly all name one village, of any two records of a
-    township one pair in seven: m and u are counted so (``prepare.village_shares``)."""
+    township one pair in seven: m and u are counted so (``counted.village_shares``)."""
 
     output_column_name = "village"
     description = "同乡镇记录的村（社区）"
     SAME = "same"
 
     def levels(self) -> list[Level]:
-        counted = "m and u are counted on the records, not by EM (prepare.village_shares)"
+        counted = "m and u are counted on the records, not by EM (counted.village_shares)"
         return [
             Level(MISSING, ApartLevel("village", ("county_code", "township")), "缺失 missing"),
             Level(self.SAME, cll.ExactMatchLevel("village"), "同村 same village", counted),
@@ -423,19 +423,34 @@ class Village(ModelComparison):
 
 
 class Carers(ModelComparison):
+    """A parent's or guardian's name in common (folded pinyin of the guardian, parents,
+    head of household and the head's spouse: ``prepare._carers``). A name that the
+    carers of few of the sync's children bear (``carers_rare``) says far more than a
+    common one, which two namesakes' fathers share often: two levels, whose m and u are
+    counted on the records (``linkage.carers``)."""
+
     output_column_name = "carers"
     description = "父母或监护人姓名"
+    IN_COMMON_RARE = "in_common_rare"
     IN_COMMON = "in_common"
 
     def levels(self) -> list[Level]:
+        counted = "m and u are counted on the records, not by EM (linkage.carers)"
         return [
             Level(MISSING, EmptyListLevel("carers"), "缺失 missing"),
             Level(
+                self.IN_COMMON_RARE,
+                cll.ArrayIntersectLevel("carers_rare", 1),
+                "父母或监护人同名（少见的名字） a parent or guardian in common, by a name few carers bear",
+                counted,
+            ),
+            Level(
                 self.IN_COMMON,
                 cll.ArrayIntersectLevel("carers", 1),
-                "父母或监护人同名 a parent or guardian in common",
+                "父母或监护人同名（常见的名字） a parent or guardian in common, by a common name",
+                counted,
             ),
-            _different(),
+            _different(counted),
         ]
 
 
@@ -489,7 +504,7 @@ class SchoolAge(ModelComparison):
 
     def levels(self) -> list[Level]:
         window = ("birth_days", "school_born_from", "school_born_to")
-        counted = "m and u are counted on the records, not by EM (prepare.school_age_rates)"
+        counted = "m and u are counted on the records, not by EM (counted.school_age_rates)"
         return [
             Level(MISSING, WithinLevel(*window, null=True), "缺失 missing"),
             Level(

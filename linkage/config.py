@@ -24,6 +24,7 @@ class LinkageConfig:
     training: dict[str, Any]
     programmes: dict[str, Any]
     school_age: dict[str, Any]
+    carers: dict[str, Any]
     roles_linked: tuple[str, ...]
 
 
@@ -41,5 +42,6 @@ def load_config(path: Path = HERE / "config.yaml") -> LinkageConfig:
         training=raw["training"],
         programmes=raw["programmes"],
         school_age=raw["school_age"],
+        carers=raw["carers"],
         roles_linked=tuple(raw["roles_linked"]),
     )

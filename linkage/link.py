@@ -21,6 +21,7 @@ from linkage import golden, prepare
 from linkage.cluster import cluster, tied
 from linkage.comparisons import IdNumber, Name
 from linkage.config import LinkageConfig
+from linkage.counted import count_pairs, sync_carers
 from linkage.ids import assign_ids
 from linkage.prior import sync_prior, with_prior
 from linkage.roles import ROLE, child_share, role_weights, weigh_roles
@@ -40,6 +41,8 @@ class Linked:
     review: pd.DataFrame  # registry.review_pairs rows for this sync
     refused: pd.DataFrame  # pair_id, reason: reviewers' must-links a hard fact forbade
     lineage: pd.DataFrame  # registry.child_id_lineage rows for this sync
+    model: dict[str, Any]  # the model the pairs were scored with: the sync's prior and carers' levels
+    common_carers: frozenset[str]  # the sync's common carers' names (prepare.common_carers)
     mode: str  # full / incremental, with the share of new records
     seconds: dict[str, float]  # time per part: prepare, score, cluster, ids, golden
 
@@ -321,6 +324,16 @@ def _incremental_pairs(
     return pd.concat([p for p in parts if len(p)] or parts[:1], ignore_index=True)
 
 
+def _as_synced(model: dict[str, Any], frame: pd.DataFrame, config: LinkageConfig) -> dict[str, Any]:
+    """The trained model with what this sync counts on its own records: the prior
+    (``linkage.prior``) and the carers' levels (``counted.sync_carers``)."""
+    prior = sync_prior(frame["id_valid"], config.training["prior_recall"])
+    model = model if prior is None else with_prior(model, prior)
+    return sync_carers(
+        model, count_pairs(frame), config.carers["pseudo_pairs"], config.training["probability_floor"]
+    )
+
+
 def link(
     load_staged: Callable[[], pd.DataFrame],
     model: dict[str, Any],
@@ -351,9 +364,8 @@ def link(
     candidates = staged.loc[staged["role"].isin(config.roles_linked)].reset_index(drop=True)
     frame = prepare.linkage_frame(candidates, as_of, everyone=staged)
     roles = role_weights(candidates, child_share(staged))
-    prior = sync_prior(frame["id_valid"], config.training["prior_recall"])
-    if prior is not None:
-        model = with_prior(model, prior)
+    model = _as_synced(model, frame, config)
+    common = prepare.common_carers(frame)
     # From here on only what clustering and golden records read: at a million children
     # every column held through scoring is a gigabyte.
     del staged
@@ -430,6 +442,8 @@ def link(
         ),
         refused=refused[["pair_id", "reason_detail"]],
         lineage=ids.lineage,
+        model=model,
+        common_carers=common,
         mode=mode,
         seconds=clock.laps,
     )

@@ -7,13 +7,12 @@ arithmetic that DuckDB and Spark both run.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Collection
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from linkage.comparisons import SchoolAge, Village
 from linkage.config import load_config
 from values.dates import school_year_cutoff
 from values.names import folded_pinyin, split_name
@@ -40,6 +39,7 @@ LINKAGE_COLUMNS = [
     "township",
     "village",
     "carers",
+    "carers_rare",
     "programme_roster",
     "programme_insured",
     "school_born_from",
@@ -77,7 +77,7 @@ STAGED_INPUTS = [
 
 # Statuses whose candidate is an 18-character number worth comparing digit by digit.
 _COMPARABLE_ID = {"valid", "bad_check_digit", "suspect_zeroed"}
-_EPOCH = pd.Timestamp("1970-01-01")
+EPOCH = pd.Timestamp("1970-01-01")
 
 
 def _per_unique(series: pd.Series, func) -> pd.Series:
@@ -139,6 +139,20 @@ def _carers(staged: pd.DataFrame, spouses: pd.Series | None = None) -> pd.Series
     )
 
 
+def common_carers(frame: pd.DataFrame) -> frozenset[str]:
+    """The carers' names (folded pinyin) of a linkage frame that the carers of more
+    than ``common_share`` of its children bear, and of more than ``common_least``
+    children (``linkage/config.yaml`` carers; a grandmother of four is one carer).
+    Children are distinct valid identity numbers: a child's several records count
+    once, and the line is a share so that it means the same at every city size."""
+    settings = load_config().carers
+    named = frame.loc[frame["id_valid"].notna(), ["id_valid", "carers"]].explode("carers").dropna()
+    named = named.drop_duplicates()
+    children = named.groupby("carers").size()
+    line = max(settings["common_least"], settings["common_share"] * named["id_valid"].nunique())
+    return frozenset(children.index[children > line])
+
+
 def _programmes(staged: pd.DataFrame) -> pd.DataFrame:
     """The family's programme as a roster names it and as an insurance subsidy names it
     (``linkage/config.yaml`` programmes; ``comparisons.Programme``)."""
@@ -172,7 +186,7 @@ def school_birth_window(staged: pd.DataFrame, as_of: date) -> pd.DataFrame:
     day = pd.Timestamp(cutoff)
 
     def days(n: int, age: int) -> int:
-        return (day - pd.DateOffset(years=n + age) - _EPOCH).days
+        return (day - pd.DateOffset(years=n + age) - EPOCH).days
 
     born_from = _per_unique(latest, lambda n: days(int(n), oldest) + 1)
     born_to = _per_unique(earliest, lambda n: days(int(n), youngest))
@@ -186,80 +200,19 @@ def school_birth_window(staged: pd.DataFrame, as_of: date) -> pd.DataFrame:
     )
 
 
-def school_age_rates(staged: pd.DataFrame, as_of: date) -> dict[str, tuple[float, float]]:
-    """m and u of the levels of ``comparisons.SchoolAge`` that a window fits, counted
-    on the records. A fit on a grade and a fit on a stage alone are levels apart (the
-    stage's window is wider); each is the share of windowed rows of its kind times
-    how often its window holds the birth date: m on the rows that carry both a window
-    and a birth date (a pupil's, a dated roster row's), u for a windowed row against
-    every dated record.
-
-    EM cannot see these levels: its sessions block on birth dates, and an undated
-    graded row is too rare for random sampling to meet. Counting the rule on the rows
-    that hold both sides of it needs no truth either."""
-    window = school_birth_window(staged, as_of).dropna()
-    born = (pd.to_datetime(staged["birth_date"]) - _EPOCH).dt.days.dropna()
-    kinds = {SchoolAge.FITS: True, SchoolAge.FITS_STAGE: False}
-    if window.empty or born.empty:
-        return dict.fromkeys(kinds, (math.nan, math.nan))
-    both = window.join(born.rename("born"), how="inner")
-    fits = both["born"].between(both["school_born_from"], both["school_born_to"])
-    dates = np.sort(born.to_numpy())
-    inside = np.searchsorted(dates, window["school_born_to"].to_numpy(int), side="right") - np.searchsorted(
-        dates, window["school_born_from"].to_numpy(int), side="left"
-    )
-    share = pd.Series(inside / len(dates), index=window.index)
-    rates = {}
-    for key, graded in kinds.items():
-        kind = window["school_graded"].eq(graded)
-        if not kind.any():
-            rates[key] = (0.0, 0.0)
-            continue
-        m = fits[both["school_graded"].eq(graded)].mean()
-        rates[key] = (float(kind.mean() * m), float(kind.mean() * share[kind].mean()))
-    return rates
-
-
-def village_shares(frame: pd.DataFrame) -> tuple[float, float]:
-    """m and u of ``comparisons.Village``'s same-village level: of two records of one
-    township that both name a village, how often it is the same one, among a child's
-    own records (two of one valid identity number: m) and among any two (u). Counted
-    on the linkage frame's records, no truth read; NaN when no township is shared."""
-    township = ["county_code", "township"]
-    placed = frame.dropna(subset=[*township, "village"])
-    numbered = placed.dropna(subset=["id_valid"])
-    own = (
-        agreeing_pairs(numbered, ["id_valid", *township]),
-        agreeing_pairs(numbered, ["id_valid", *township, "village"]),
-    )
-    anyone = agreeing_pairs(placed, township), agreeing_pairs(placed, [*township, "village"])
-    return tuple(same / total if total else math.nan for total, same in (own, anyone))
-
-
-def agreeing_pairs(frame: pd.DataFrame, keys: list[str]) -> int:
-    """How many pairs of rows agree on every one of ``keys`` (none blank)."""
-    sizes = frame.dropna(subset=keys).groupby(keys).size()
-    return int((sizes * (sizes - 1) // 2).sum())
-
-
-def counted_levels(
-    candidates: pd.DataFrame, frame: pd.DataFrame, as_of: date
-) -> dict[str, dict[str, tuple[float, float]]]:
-    """The levels training counts rather than estimates (comparison → level → m, u):
-    ``school_age_rates`` on the staged ``candidates``, ``village_shares`` on their
-    linkage ``frame``."""
-    return {
-        SchoolAge.output_column_name: school_age_rates(candidates, as_of),
-        Village.output_column_name: {Village.SAME: village_shares(frame)},
-    }
-
-
-def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | None = None) -> pd.DataFrame:
+def linkage_frame(
+    staged: pd.DataFrame,
+    as_of: date,
+    everyone: pd.DataFrame | None = None,
+    common: Collection[str] | None = None,
+) -> pd.DataFrame:
     """The model's input table for the given staged records (one row per record).
 
     ``as_of``: the sync's date, which a school grade is read at (``school_birth_window``).
     ``everyone``: all staged rows of the sync, adults included, so that a roster
-    member's carers include its household's 配偶 (``household_spouses``)."""
+    member's carers include its household's 配偶 (``household_spouses``).
+    ``common``: the sync's common carers' names, which ``carers_rare`` leaves out
+    (``common_carers``); by default counted on these records, which are then the sync's."""
     birth = pd.to_datetime(staged["birth_date"])
     candidate = staged["id_candidate"].where(staged["id_status"].isin(_COMPARABLE_ID))
     out = pd.DataFrame(
@@ -270,7 +223,7 @@ def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | No
             "name_pinyin": staged["name_pinyin"],
             "name_pinyin_folded": staged["name_pinyin_folded"],
             "sex": staged["sex"],
-            "birth_days": (birth - _EPOCH).dt.days.astype("Int64"),
+            "birth_days": (birth - EPOCH).dt.days.astype("Int64"),
             "birth_iso": birth.dt.strftime("%Y-%m-%d"),
             # A swapped date only exists when the day could be a month.
             "birth_swapped": birth.dt.strftime("%Y-%d-%m").where(birth.dt.day <= 12),
@@ -291,4 +244,6 @@ def linkage_frame(staged: pd.DataFrame, as_of: date, everyone: pd.DataFrame | No
     window.loc[birth.notna(), :] = pd.NA
     out = out.join(window)
     out["carers"] = _carers(staged, household_spouses(everyone) if everyone is not None else None)
+    common = set(common_carers(out) if common is None else common)
+    out["carers_rare"] = out["carers"].map(lambda names: [n for n in names if n not in common])
     return out[LINKAGE_COLUMNS].reset_index(drop=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from linkage.prepare import agreeing_pairs
+from linkage.counted import agreeing_pairs
 
 
 def sync_prior(id_valid: pd.Series, recall: float) -> float | None:

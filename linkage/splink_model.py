@@ -96,7 +96,7 @@ def train(
     each block on one field so the others can be estimated; every step is capped by
     ``max_pairs`` so memory stays bounded (stack.md: uncapped EM reached 18 GB).
     ``counted``: comparison → level key → (m, u) of the levels counted on the records
-    rather than estimated (``prepare.counted_levels``: a school grade's window, which no
+    rather than estimated (``counted.counted_levels``: a school grade's window, which no
     EM session sees, and the village); they replace EM's.
     """
     db_api = db_api or duckdb_api(memory_limit=config.duckdb_memory_limit)
@@ -112,13 +112,13 @@ def train(
         )
     model = linker.misc.save_model_to_json()
     for name, levels in counted.items():
-        _set_counted_levels(model, comparison_named(name), levels)
+        set_counted_levels(model, comparison_named(name), levels)
     model = floor_probabilities(model, training["probability_floor"])
     check_floor_levels(model, training["probability_floor"])
     return model
 
 
-def _set_counted_levels(
+def set_counted_levels(
     model: dict[str, Any], comparison: ModelComparison, counted: dict[str, tuple[float, float]]
 ) -> None:
     """The levels of ``counted`` (key → m, u) get theirs, the one other scored level

@@ -46,7 +46,7 @@ from linkage.splink_model import (
     score,
 )
 from values.dates import LUNAR_WINDOW_DAYS, may_be_one_birthday
-from values.names import name_keys
+from values.names import folded_pinyin, name_keys
 
 ID = valid_id("51042120150302123")
 OTHER_ID = valid_id("51040220160817456")
@@ -54,6 +54,7 @@ BORN = date(2015, 3, 2)
 WINDOW = LUNAR_WINDOW_DAYS
 
 # The left record of every pair; a case changes fields on either side.
+COMMON_CARER = "张伟"  # common in the cases' sync (_case_frame)
 BASE: dict[str, object] = {
     "name": "张伟",
     "sex": "M",
@@ -139,9 +140,17 @@ CASES: list[tuple[str, str, dict, dict]] = [
     ("village", DIFFERENT, {}, {"village": "平地村"}),
     ("carers", MISSING, {}, {"guardian_name": None}),
     ("carers", MISSING, {"guardian_name": None}, {"guardian_name": None}),
-    ("carers", Carers.IN_COMMON, {}, {}),
+    ("carers", Carers.IN_COMMON_RARE, {}, {}),
     # A guardian on one side is the mother on the other, in a dialect spelling.
-    ("carers", Carers.IN_COMMON, {"guardian_name": "刘芳"}, {"guardian_name": None, "mother_name": "牛芳"}),
+    (
+        "carers",
+        Carers.IN_COMMON_RARE,
+        {"guardian_name": "刘芳"},
+        {"guardian_name": None, "mother_name": "牛芳"},
+    ),
+    # A name the carers of many children bear (COMMON_CARER), alone or beside a rare one.
+    ("carers", Carers.IN_COMMON, {"guardian_name": COMMON_CARER}, {"guardian_name": COMMON_CARER}),
+    ("carers", Carers.IN_COMMON_RARE, {"father_name": COMMON_CARER}, {"father_name": COMMON_CARER}),
     ("carers", DIFFERENT, {}, {"guardian_name": "李娜"}),
     ("programme", MISSING, {}, {}),
     ("programme", Programme.SAME, DIBAO, {**INSURED, "insurance_subsidy": "full_dibao"}),
@@ -247,7 +256,7 @@ def _case_frame() -> pd.DataFrame:
         rows.append(_staged_row(f"p{i:03d}_l", {**BASE, **left}))
         rows.append(_staged_row(f"p{i:03d}_r", {**BASE, **right}))
     staged = pd.DataFrame(rows)
-    frame = linkage_frame(staged, AS_OF)
+    frame = linkage_frame(staged, AS_OF, common={folded_pinyin(COMMON_CARER)})
     return frame.assign(pair=frame["unique_id"].str[:4])
 
 

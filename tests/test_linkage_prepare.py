@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from linkage.comparisons import SchoolAge
-from linkage.prepare import linkage_frame, school_age_rates, school_birth_window, village_shares
+from linkage.counted import school_age_rates, village_shares
+from linkage.prepare import linkage_frame, school_birth_window
 from values.names import folded_pinyin
 
 AS_OF = date(2026, 11, 30)  # its school year opened on 1 September 2026

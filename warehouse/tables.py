@@ -226,6 +226,28 @@ PAIRS = Table(
     ("record_id_l", "record_id_r"),
 )
 
+SCORING = Table(
+    "scoring",
+    "work",
+    "What the last sync scored its pairs with beyond the trained model, so that childreg explain scores "
+    "a pair as linkage did.",
+    _cols(
+        ("sync_id", INT, "the sync"),
+        (
+            "model",
+            JSON,
+            "the trained model with the sync's prior and carers' levels, counted on its records "
+            "(linkage.prior, linkage.counted.sync_carers)",
+        ),
+        (
+            "common_carers",
+            JSON,
+            "carers' names (folded pinyin) the carers of many of the sync's children bear "
+            "(linkage.prepare.common_carers)",
+        ),
+    ),
+)
+
 EXPECTATION_RESULTS = Table(
     "expectation_results",
     "work",
@@ -708,7 +730,7 @@ RESTRICTED_REVIEW_PAIRS = Table(
     REVIEW_PAIRS.primary_key,
 )
 
-WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, EXPECTATION_RESULTS, STAFF, REVIEW_KEY)
+WORK_TABLES = (RAW_ROWS, STAGED_RECORDS, PAIRS, SCORING, EXPECTATION_RESULTS, STAFF, REVIEW_KEY)
 REGISTRY_TABLES = (
     SYNCS,
     QUARANTINE,

@@ -2,7 +2,9 @@
 (``childreg explain --child-id``) and the review queue of a published sync.
 
 Only the records involved are read and prepared; the term frequencies the pairs were
-scored with are counted over every staged record the model scored.
+scored with are counted over every staged record the model scored, and the model as the
+sync scored with it (its prior and carers' levels) and its common carers' names are read
+from ``work.scoring``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,13 @@ from linkage import explain
 from linkage.config import load_config
 from linkage.link import STAGED_COLUMNS
 from linkage.prepare import linkage_frame
-from linkage.prior import sync_prior, with_prior
 from linkage.roles import ROLE, child_share, role_weights
-from linkage.splink_model import load_model, tf_columns
+from linkage.splink_model import tf_columns
 from warehouse import tables as T
 from warehouse.io import read_frame
 from warehouse.ledger import SyncRef, staged_as_of
 from warehouse.restricted import read_whole, whole
+from warehouse.scoring import read_scoring
 
 REVIEW_FOLDER = "review/waterfalls"  # beside the review queue, apart from every department
 
@@ -46,18 +48,10 @@ def _term_frequencies(conn: sa.Connection, model: dict) -> dict[str, pd.DataFram
     return out
 
 
-def _as_scored(conn: sa.Connection, model: dict, ids_sql: str, params: dict) -> tuple[dict, pd.Series]:
-    """The model with the sync's prior (``linkage.prior``), and the relationship term of
-    each record ``ids_sql`` selects (``linkage.roles``): what linkage put into a pair's
-    match weight beyond the trained model, so that a waterfall ends where the pair does."""
-    config = load_config()
-    candidates = read_frame(
-        conn,
-        T.STAGED_RECORDS,
-        "role IN (" + ", ".join(f"'{r}'" for r in config.roles_linked) + ")",
-        columns=["id_number"],
-    )
-    prior = sync_prior(candidates["id_number"], config.training["prior_recall"])
+def _role_weights(conn: sa.Connection, ids_sql: str, params: dict) -> pd.Series:
+    """The relationship term of each record ``ids_sql`` selects (``linkage.roles``):
+    what linkage put into a pair's match weight beyond the model, so that a waterfall
+    ends where the pair does."""
     # the dated roster rows child_share reads, not a city's every row
     roles = read_frame(
         conn,
@@ -72,7 +66,7 @@ def _as_scored(conn: sa.Connection, model: dict, ids_sql: str, params: dict) -> 
         params,
         columns=["record_id", "role", "relationship"],
     )
-    return (model if prior is None else with_prior(model, prior)), role_weights(records, child_share(roles))
+    return role_weights(records, child_share(roles))
 
 
 def _terms(pairs: pd.DataFrame, weights: pd.Series) -> list[dict[str, float]]:
@@ -81,9 +75,10 @@ def _terms(pairs: pd.DataFrame, weights: pd.Series) -> list[dict[str, float]]:
     return [{ROLE: float(t)} for t in term]
 
 
-def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
+def _frame(conn: sa.Connection, ids_sql: str, params: dict, common: frozenset[str]) -> pd.DataFrame:
     """The linkage frame of the records whose ids ``ids_sql`` selects, with their
-    households' rows for carers (a roster member's carers include the head's spouse)."""
+    households' rows for carers (a roster member's carers include the head's spouse)
+    and the sync's ``common`` carers' names."""
     staged = read_frame(conn, T.STAGED_RECORDS, f"record_id IN ({ids_sql})", params, columns=STAGED_COLUMNS)
     everyone = read_frame(
         conn,
@@ -97,25 +92,25 @@ def _frame(conn: sa.Connection, ids_sql: str, params: dict) -> pd.DataFrame:
         staged.reset_index(drop=True),
         staged_as_of(conn),
         everyone=pd.concat([f for f in (staged, everyone) if len(f)] or [staged], ignore_index=True),
+        common=common,
     )
 
 
 def explain_child_step(engine: sa.Engine, child_id: str, out: Path) -> Path:
     """One page with the waterfall of every pair of ``child_id``'s records (an old id
     resolves through the lineage), as the published model scores them in this sync."""
-    config = load_config()
-    model = load_model(config.model_file)
     records = f"{whole(T.CHILD_RECORDS)} r"
     ids_sql = (
         f"SELECT record_id FROM {records} WHERE child_id = :c OR child_id IN"
         f" (SELECT new_child_id FROM {T.CHILD_ID_LINEAGE.qualified_name} WHERE old_child_id = :c)"
     )
     with engine.connect() as conn:
-        frame = _frame(conn, ids_sql, {"c": child_id})
+        model, common = read_scoring(conn)
+        frame = _frame(conn, ids_sql, {"c": child_id}, common)
         if frame.empty:
             raise ValueError(f"no child {child_id!r} in the published registry")
         tf = _term_frequencies(conn, model)
-        model, weights = _as_scored(conn, model, ids_sql, {"c": child_id})
+        weights = _role_weights(conn, ids_sql, {"c": child_id})
     ids = sorted(frame["unique_id"])
     pairs = pd.DataFrame(list(combinations(ids, 2)), columns=["record_id_l", "record_id_r"])
     title = f"儿童 {child_id} 的记录配对 How the records of child {child_id} link"
@@ -144,19 +139,19 @@ def review_pages_step(engine: sa.Engine, ref: SyncRef, exports: Path) -> list[Pa
     """The waterfall of every queued pair of the published sync ``ref``, a page per
     ``explain.PAIRS_PER_PAGE`` pairs in queue order, identity numbers masked as in
     the review workbook: ``exports/<as-of>/review_waterfalls/review-001.html``, …"""
-    model = load_model(load_config().model_file)
     with engine.connect() as conn:
         queue = read_whole(conn, T.REVIEW_PAIRS, "sync_id = :s", {"s": ref.sync_id})
         if queue.empty:
             return []
+        model, common = read_scoring(conn)
         review = whole(T.REVIEW_PAIRS)
         ids_sql = (
             f"SELECT record_id_l FROM {review} p WHERE sync_id = :s"
             f" UNION SELECT record_id_r FROM {review} q WHERE sync_id = :s"
         )
-        frame = _frame(conn, ids_sql, {"s": ref.sync_id})
+        frame = _frame(conn, ids_sql, {"s": ref.sync_id}, common)
         tf = _term_frequencies(conn, model)
-        model, weights = _as_scored(conn, model, ids_sql, {"s": ref.sync_id})
+        weights = _role_weights(conn, ids_sql, {"s": ref.sync_id})
     order = [c for c in ("rank", "pair_id") if c in queue]
     queue = queue.sort_values(order) if order else queue
     folder = Path(exports) / ref.as_of.isoformat() / REVIEW_FOLDER

@@ -10,9 +10,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from linkage.config import load_config
+from linkage.counted import counted_levels
 from linkage.explain import write_model_charts
 from linkage.link import STAGED_COLUMNS, link
-from linkage.prepare import counted_levels, linkage_frame
+from linkage.prepare import linkage_frame
 from linkage.splink_model import load_model, model_fingerprint, save_model, train
 from pipelines.memory import release_memory
 from reports import DroppedDecisions, dropped_decisions
@@ -24,6 +25,7 @@ from warehouse.publish import carry_forward
 from warehouse.restricted import read_whole
 from warehouse.review_key import review_key
 from warehouse.schema import BUILD_SCHEMA
+from warehouse.scoring import write_scoring
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,7 @@ def link_step(engine: sa.Engine, ref: SyncRef, inbox: Path | None = None, db_api
     )
     with engine.begin() as conn:
         replace_frame(conn, T.PAIRS, linked.pairs)
+        write_scoring(conn, ref.sync_id, linked.model, linked.common_carers)
         carry_forward(conn, T.CHILD_ID_LINEAGE)
         for table in (T.REVIEW_DECISION_LOG, T.REVIEW_FILES):
             carry_forward(conn, table)
