@@ -77,10 +77,11 @@ def _terms(pairs: pd.DataFrame, weights: pd.Series) -> list[dict[str, float]]:
 
 def _frame(conn: sa.Connection, ids_sql: str, params: dict, common: frozenset[str]) -> pd.DataFrame:
     """The linkage frame of the records whose ids ``ids_sql`` selects, with their
-    households' rows for carers (a roster member's carers include the head's spouse)
-    and the sync's ``common`` carers' names."""
+    households' rows for carers (a roster member's carers include the head's spouse:
+    ``household`` holds the records' own rows too) and the sync's ``common`` carers'
+    names."""
     staged = read_frame(conn, T.STAGED_RECORDS, f"record_id IN ({ids_sql})", params, columns=STAGED_COLUMNS)
-    everyone = read_frame(
+    household = read_frame(
         conn,
         T.STAGED_RECORDS,
         f"household_id IN (SELECT household_id FROM {T.STAGED_RECORDS.qualified_name}"
@@ -91,7 +92,7 @@ def _frame(conn: sa.Connection, ids_sql: str, params: dict, common: frozenset[st
     return linkage_frame(
         staged.reset_index(drop=True),
         staged_as_of(conn),
-        everyone=pd.concat([f for f in (staged, everyone) if len(f)] or [staged], ignore_index=True),
+        everyone=household,
         common=common,
     )
 
