@@ -7,8 +7,10 @@ import pytest
 
 from warehouse import tables as T
 from warehouse.io import insert_frame, read_frame, replace_frame
+from warehouse.ledger import SyncFailed
 from warehouse.publish import clear_build, swap_in
 from warehouse.schema import BUILD_SCHEMA
+from warehouse.scoring import read_scoring, write_scoring
 
 
 def _children(ids: list[str]) -> pd.DataFrame:
@@ -138,3 +140,17 @@ def test_migration_0006_moves_a_published_registrys_flags_and_twin_rows_and_back
     migrate_to("0005")
     assert published() == ({"a1": True, "a2": False}, [school, health], 2)
     migrate_to("head")
+
+
+def test_the_last_syncs_scoring_is_kept_for_explain(engine):
+    """work.scoring holds one sync's model and common carers' names; explain refuses a
+    warehouse no sync has scored in (it would score with another model)."""
+    with engine.connect() as conn, pytest.raises(SyncFailed, match="run a sync first"):
+        read_scoring(conn)
+    with engine.begin() as conn:
+        write_scoring(conn, 1, {"probability_two_random_records_match": 0.1}, {"zhangwei"})
+        write_scoring(conn, 2, {"probability_two_random_records_match": 0.2}, {"liuyang", "wangfang"})
+    with engine.connect() as conn:
+        model, common = read_scoring(conn)
+    assert model == {"probability_two_random_records_match": 0.2}
+    assert common == {"liuyang", "wangfang"}
