@@ -66,11 +66,12 @@ def explain_child(child_id: str, warehouse: str | None, out: Path | None) -> int
     """Write the waterfall page of a child's links; returns the exit status."""
     from pipelines.steps.explaining import explain_child_step
     from warehouse.engine import make_engine
+    from warehouse.ledger import SyncFailed
 
     path = out or Path("var/explain") / f"child-{child_id}.html"
     try:
         explain_child_step(make_engine(warehouse), child_id, path)
-    except ValueError as error:
+    except (ValueError, SyncFailed) as error:
         print(f"childreg: {error}", file=sys.stderr)
         return 2
     print(f"childreg: how child {child_id}'s records link: {path}")

@@ -136,6 +136,10 @@ def test_a_sync_writes_review_waterfalls_and_explain_writes_a_childs(tmp_path):
         )
         == 2
     )
+    # A warehouse upgraded but not synced since holds no sync's scoring: explain says so.
+    with make_engine(url).begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM {T.SCORING.qualified_name}")
+    assert main(["explain", "--child-id", child, "--warehouse", url, "--out", str(out)]) == 2
 
 
 def test_pages_carry_no_path_outside(tmp_path: Path, model):
