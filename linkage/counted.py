@@ -35,7 +35,7 @@ import pandas as pd
 
 from linkage.comparisons import Carers, SchoolAge, Village
 from linkage.prepare import EPOCH, school_birth_window
-from linkage.splink_model import floor_probabilities, scored_levels, set_counted_levels
+from linkage.splink_model import scored_levels, set_counted_levels
 
 NAMESAKES = ["name_pinyin_folded", "county_code"]  # the pairs u is counted on, with id_valid apart
 
@@ -163,10 +163,12 @@ def counted_rates(counts: Counts) -> dict[str, tuple[float, float]]:
     return {key: tuple(k / n if n else math.nan for k, n in sides) for key, sides in counts.items()}
 
 
-def sync_carers(model: dict[str, Any], counts: Counts, pseudo_pairs: float, floor: float) -> dict[str, Any]:
+def sync_carers(model: dict[str, Any], counts: Counts, pseudo_pairs: float) -> dict[str, Any]:
     """A copy of the model whose in-common levels have this sync's u: the namesake
     pairs of its ``counts`` shrunk toward the model's u, as if that had been counted on
-    ``pseudo_pairs`` more pairs, then floored as training floors them.
+    ``pseudo_pairs`` more pairs. It is not floored as training floors EM's estimates:
+    the trained u's share keeps it above zero, and at a million children the floor
+    (1e-4) was above the count.
 
     m stays the trained one. u is the city's: how many namesakes share a name grows
     with the city, and each city names its own. m is how consistently departments name
@@ -184,4 +186,4 @@ def sync_carers(model: dict[str, Any], counts: Counts, pseudo_pairs: float, floo
         )
     out = copy.deepcopy(model)
     set_counted_levels(out, Carers(), rates)
-    return floor_probabilities(out, floor)
+    return out

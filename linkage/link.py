@@ -329,9 +329,7 @@ def _as_synced(model: dict[str, Any], frame: pd.DataFrame, config: LinkageConfig
     (``linkage.prior``) and the carers' levels (``counted.sync_carers``)."""
     prior = sync_prior(frame["id_valid"], config.training["prior_recall"])
     model = model if prior is None else with_prior(model, prior)
-    return sync_carers(
-        model, count_pairs(frame), config.carers["pseudo_pairs"], config.training["probability_floor"]
-    )
+    return sync_carers(model, count_pairs(frame), config.carers["pseudo_pairs"])
 
 
 def link(

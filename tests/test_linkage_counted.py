@@ -58,7 +58,7 @@ def test_a_syncs_namesakes_shrink_u_toward_the_trained_level_and_m_stays():
     trained = copy.deepcopy(scored_levels(model, Carers()))
     counts = {Carers.IN_COMMON_RARE: ((60, 100), (2, 10_000)), Carers.IN_COMMON: ((30, 100), (300, 10_000))}
 
-    synced = sync_carers(model, counts, pseudo_pairs=1000, floor=1e-4)
+    synced = sync_carers(model, counts, pseudo_pairs=1000)
 
     levels = scored_levels(synced, Carers())
     for key, (_, (k, n)) in counts.items():
