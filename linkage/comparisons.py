@@ -231,6 +231,11 @@ def _different(floor_reason: str | None = None) -> Level:
     return Level(DIFFERENT, cll.ElseLevel(), "不同 different", floor_reason)
 
 
+def _counted(by: str) -> str:
+    """The floor reason of a level whose m and u ``linkage.counted`` counts (``by``)."""
+    return f"m and u are counted on the records, not by EM (counted.{by})"
+
+
 class IdNumber(ModelComparison):
     output_column_name = "id_number"
     description = "公民身份号码"
@@ -414,7 +419,7 @@ class Village(ModelComparison):
     SAME = "same"
 
     def levels(self) -> list[Level]:
-        counted = "m and u are counted on the records, not by EM (counted.village_shares)"
+        counted = _counted("village_shares")
         return [
             Level(MISSING, ApartLevel("village", ("county_code", "township")), "缺失 missing"),
             Level(self.SAME, cll.ExactMatchLevel("village"), "同村 same village", counted),
@@ -427,7 +432,7 @@ class Carers(ModelComparison):
     head of household and the head's spouse: ``prepare._carers``). A name that the
     carers of few of the sync's children bear (``carers_rare``) says far more than a
     common one, which two namesakes' fathers share often: two levels, whose m and u are
-    counted on the records (``linkage.carers``)."""
+    counted on the records (``linkage.counted``)."""
 
     output_column_name = "carers"
     description = "父母或监护人姓名"
@@ -435,7 +440,7 @@ class Carers(ModelComparison):
     IN_COMMON = "in_common"
 
     def levels(self) -> list[Level]:
-        counted = "m and u are counted on the records, not by EM (linkage.carers)"
+        counted = _counted("count_pairs")
         return [
             Level(MISSING, EmptyListLevel("carers"), "缺失 missing"),
             Level(
@@ -504,7 +509,7 @@ class SchoolAge(ModelComparison):
 
     def levels(self) -> list[Level]:
         window = ("birth_days", "school_born_from", "school_born_to")
-        counted = "m and u are counted on the records, not by EM (counted.school_age_rates)"
+        counted = _counted("school_age_rates")
         return [
             Level(MISSING, WithinLevel(*window, null=True), "缺失 missing"),
             Level(

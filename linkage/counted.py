@@ -3,9 +3,9 @@
 EM cannot see some levels (a school grade's window: its sessions block on birth dates);
 others are counted so that adding them leaves the trained parameters as they were (the
 village), or because they must be counted again at each sync (a carer's name, below).
-Their m and u are counted on the records
-themselves, with no truth read: m on pairs that are one child by a valid identity
-number, u on pairs of any two records or of the namesakes the model must tell apart.
+Their m and u are counted on the records themselves, with no truth read: m on pairs
+that are one child by a valid identity number, u on pairs of any two records or of the
+namesakes the model must tell apart.
 Training counts them all (``counted_levels``); each sync counts the carers' u again
 on its own records (``sync_carers``), as it does the prior (``linkage.prior``).
 
