@@ -6,29 +6,45 @@ import json
 import pandas as pd
 
 from linkage.cluster import cluster
-from linkage.comparisons import Programme, SchoolAge
+from linkage.comparisons import DIFFERENT, Carers, Place, Programme, SchoolAge
 from linkage.sole import sole_candidates
 
 SAME_PROGRAMME = Programme().level(Programme.SAME).label
 FITS_SCHOOL_AGE = SchoolAge().level(SchoolAge.FITS).label
+CARERS_DIFFER = Carers().level(DIFFERENT).label
+SAME_TOWNSHIP = Place().level(Place.TOWNSHIP).label
+SAME_COUNTY = Place().level(Place.COUNTY).label
 MISSING = "缺失 missing"
 
 
 def _records(*rows: tuple[str, str, str, str | None]) -> pd.DataFrame:
-    """(record_id, role, source_system, household_id); no record holds a number or a date."""
+    """(record_id, role, source_system, household_id); no record holds a number or a date,
+    and only the school's rows a township (an insurance row places a child in its county)."""
     frame = pd.DataFrame(rows, columns=["record_id", "role", "source_system", "household_id"])
-    return frame.assign(id_number=None, birth_date=None, guardian_name=None)
+    township = frame["source_system"].map({"education_students": "大田镇"})
+    return frame.assign(id_number=None, birth_date=None, guardian_name=None, township=township)
 
 
 # r: a poverty-roster row without a number; i, j: insurance rows of two children of its name.
 ROSTER = ("r", "undetermined", "poverty_households", "H1")
 INSURED_I = ("i", "child", "health_insurance", None)
 INSURED_J = ("j", "child", "health_insurance", None)
+# i, j as pupils: the school places a child in a township
+PUPIL_I = ("i", "child", "education_students", None)
+PUPIL_J = ("j", "child", "education_students", None)
 
 
-def _pair(left: str, right: str, p: float, programme: str = SAME_PROGRAMME, automatic: bool = True):
-    levels = json.dumps({"programme": programme, "school_age": MISSING}, ensure_ascii=False)
-    return (left, right, p, automatic, levels)
+def _pair(
+    left: str,
+    right: str,
+    p: float,
+    programme: str = SAME_PROGRAMME,
+    automatic: bool = True,
+    carers: str = MISSING,
+    place: str = SAME_COUNTY,
+):
+    levels = {"place": place, "programme": programme, "school_age": MISSING, "carers": carers}
+    return (left, right, p, automatic, json.dumps(levels, ensure_ascii=False))
 
 
 def _pairs(*rows) -> pd.DataFrame:
@@ -68,8 +84,9 @@ def test_a_child_on_the_roster_in_another_household_is_no_candidate():
     assert _joined(same, pairs) == {frozenset("r"), frozenset("i"), frozenset("jk")}
 
 
-def test_only_a_corroborated_automatic_pair_joins():
-    records = _records(ROSTER, INSURED_I, INSURED_J)
+def test_a_child_with_a_home_joins_on_a_corroborated_automatic_pair_only():
+    # i, j: pupils of r's name; the school places them in a township and could gainsay r
+    records = _records(ROSTER, PUPIL_I, PUPIL_J)
     # name, sex and county alone: a namesake shares them as often
     assert _joined(records, _pairs(_pair("r", "i", 0.45, programme=MISSING))) == {
         frozenset("r"),
@@ -85,6 +102,53 @@ def test_only_a_corroborated_automatic_pair_joins():
     # the school age its grade gives corroborates as the programme does
     fits = ("r", "i", 0.45, True, json.dumps({"programme": MISSING, "school_age": FITS_SCHOOL_AGE}))
     assert _joined(records, _pairs(fits)) == {frozenset("ri"), frozenset("j")}
+
+
+def test_a_child_known_from_insurance_alone_needs_no_corroboration():
+    # i's records place it no closer than its county and name no carer: nothing gainsays
+    # r, whose household is the home i lacks
+    records = _records(ROSTER, INSURED_I, INSURED_J)
+    assert _joined(records, _pairs(_pair("r", "i", 0.45, programme="不同 different"))) == {
+        frozenset("ri"),
+        frozenset("j"),
+    }
+    # still never on the model's word alone for names that do not sound alike
+    assert _joined(records, _pairs(_pair("r", "i", 0.45, automatic=False))) == {
+        frozenset("r"),
+        frozenset("i"),
+        frozenset("j"),
+    }
+
+
+def test_a_homeless_child_joins_when_every_other_child_has_a_home_elsewhere():
+    records = _records(ROSTER, INSURED_I, PUPIL_J)
+
+    def joined(pupils_pair: tuple) -> set[frozenset[str]]:
+        return _joined(records, _pairs(_pair("r", "i", 0.45, programme=MISSING), pupils_pair))
+
+    apart = {frozenset("ri"), frozenset("j")}
+    alone = {frozenset("r"), frozenset("i"), frozenset("j")}
+    # the pupil's school places it in r's township and names no carer r's household lacks:
+    # it could be r's child as well
+    assert joined(_pair("r", "j", 0.4, programme=MISSING, place=SAME_TOWNSHIP)) == alone
+    # its school names carers r's household has none of, and nothing agrees
+    differ = _pair("r", "j", 0.4, programme=MISSING, carers=CARERS_DIFFER, place=SAME_TOWNSHIP)
+    assert joined(differ) == apart
+    # its school places it in another township: r reaches it only through its insurance row
+    assert joined(_pair("r", "j", 0.4, programme=MISSING)) == apart
+    # elsewhere, but the grade fits: a school may name a grandparent where the roster names
+    # the father, or place a child where it boards, so a corroborated child is never ruled out
+    fits = {
+        "place": SAME_TOWNSHIP,
+        "programme": MISSING,
+        "school_age": FITS_SCHOOL_AGE,
+        "carers": CARERS_DIFFER,
+    }
+    assert joined(("r", "j", 0.4, True, json.dumps(fits, ensure_ascii=False))) == alone
+    # two homeless children: nothing tells them apart
+    both = _records(ROSTER, INSURED_I, INSURED_J)
+    pairs = _pairs(_pair("r", "i", 0.45, programme=MISSING), _pair("r", "j", 0.4, programme=MISSING))
+    assert _joined(both, pairs) == alone
 
 
 def test_a_row_that_joined_a_child_or_a_reviewers_no_is_left_as_it_is():
