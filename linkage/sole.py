@@ -23,9 +23,10 @@ not differ (its school or ledger row scored below the review floor against the r
 named carers the household has none of), and none corroborates. Carers that differ are
 no proof on their own, since a child's school may name a grandparent where the roster
 names the father, so they decide only for a homeless child, never against a
-corroborated one. On the independent 200,000-child cities such a join was wrong 2 times in 101
-(benchmarks/RESULTS.md). Every such pair stays in the review queue
-(``sole_candidate``), so that a reviewer can part them.
+corroborated one. Such joins were wrong 2 times in 121 on the independent 200,000-child
+cities and 2 in 9 on our own, each a row whose child has no other record joined to a
+namesake (benchmarks/RESULTS.md). Every pair that joins a row here stays in the review
+queue (``sole_candidate``), so that a reviewer can part them.
 """
 
 from __future__ import annotations
