@@ -24,7 +24,7 @@ named carers the household has none of), and none corroborates. Carers that diff
 no proof on their own, since a child's school may name a grandparent where the roster
 names the father, so they decide only for a homeless child, never against a
 corroborated one. Such joins were wrong 2 times in 121 on the independent 200,000-child
-cities and 2 in 9 on our own, each a row whose child has no other record joined to a
+cities and once in 7 on our own, each a row whose child has no other record joined to a
 namesake (benchmarks/RESULTS.md). Every pair that joins a row here stays in the review
 queue (``sole_candidate``), so that a reviewer can part them.
 """
@@ -94,29 +94,32 @@ def _homed(ends: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
     return ends["candidate"].isin(set(homed))
 
 
-def _home_elsewhere(ends: pd.DataFrame, homed: pd.Series) -> pd.Series:
+def _home_elsewhere(ends: pd.DataFrame, homed: pd.Series, agrees: pd.Series) -> pd.Series:
     """Whether the candidate child has a home in the records (``homed``) that is not the
     row's: no pair of the group's with it agrees on the township with carers that do not
     differ (its home records scored below the review floor against the row, or named
-    carers the row's household has none of), and none is corroborated. ``ends`` has
-    ``group``, ``candidate`` and ``levels``."""
+    carers the row's household has none of), and none is corroborated (``agrees``, per
+    end). ``ends`` has ``group``, ``candidate`` and ``levels``."""
     township = comparison_named(Place.output_column_name).level(Place.TOWNSHIP).label
     differ = comparison_named(Carers.output_column_name).level(DIFFERENT).label
     found = ends["levels"].map(json.loads)
     here = found.map(
         lambda f: f.get(Place.output_column_name) == township and f.get(Carers.output_column_name) != differ
     )
-    at_home = (
-        (here | corroborated(ends["levels"])).groupby([ends["group"], ends["candidate"]]).transform("any")
-    )
+    at_home = (here | agrees).groupby([ends["group"], ends["candidate"]]).transform("any")
     return homed & ~at_home.astype(bool)
 
 
-def _homeless_left(ends: pd.DataFrame, frame: pd.DataFrame) -> pd.Series:
+def _homeless_left(ends: pd.DataFrame, frame: pd.DataFrame, agrees: pd.Series) -> pd.Series:
     """Whether the candidate child has no home in the records and is the one child the
     group reaches that has no home elsewhere (``_home_elsewhere``)."""
     homed = _homed(ends, frame)
-    left = ends["candidate"].where(~_home_elsewhere(ends, homed)).groupby(ends["group"]).transform("nunique")
+    left = (
+        ends["candidate"]
+        .where(~_home_elsewhere(ends, homed, agrees))
+        .groupby(ends["group"])
+        .transform("nunique")
+    )
     return ~homed & left.eq(1)
 
 
@@ -180,7 +183,8 @@ def sole_candidates(records: pd.DataFrame, pairs: pd.DataFrame, clusters: pd.Dat
     )
     ends = ends.loc[~_other_household(ends, frame)]
     sole = ends.groupby("group")["candidate"].transform("nunique").eq(1)
-    agreed = sole & (corroborated(ends["levels"]) | _siblings_guardian(ends, frame))
-    chosen = ends.loc[ends["automatic"].astype(bool) & (agreed | _homeless_left(ends, frame))]
+    agrees = corroborated(ends["levels"])
+    agreed = sole & (agrees | _siblings_guardian(ends, frame))
+    chosen = ends.loc[ends["automatic"].astype(bool) & (agreed | _homeless_left(ends, frame, agrees))]
     best = chosen.sort_values(["match_probability", "pair"], ascending=[False, True]).drop_duplicates("group")
     return pd.Series(pairs.index.isin(best["pair"]), index=pairs.index)
